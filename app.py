@@ -1,0 +1,217 @@
+"""Chorus API routes. Each route hands its request to chalicelib; nothing else lives here."""
+from chalice import Chalice, Rate
+
+from chalicelib.api import http
+
+app = Chalice(app_name="chorus")
+app.register_middleware(http.middleware, "http")
+
+
+def _handle(name: str, **path: str):
+    # imported on first use: keeps the Lambda cold start small
+    from chalicelib.api.endpoints import handle
+
+    return handle(app.current_request, name, **path)
+
+
+@app.route("/health", methods=["GET"])
+def health():
+    return _handle("health")
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi():
+    return _handle("openapi")
+
+
+# -- projects -------------------------------------------------------------------------------
+@app.route("/projects", methods=["POST"])
+def create_project():
+    return _handle("create_project")
+
+
+@app.route("/projects", methods=["GET"])
+def list_projects():
+    return _handle("list_projects")
+
+
+@app.route("/projects/{project_id}", methods=["GET"])
+def get_project(project_id):
+    return _handle("get_project", project_id=project_id)
+
+
+@app.route("/projects/{project_id}", methods=["PUT"])
+def update_project(project_id):
+    return _handle("update_project", project_id=project_id)
+
+
+@app.route("/projects/{project_id}", methods=["DELETE"])
+def delete_project(project_id):
+    return _handle("delete_project", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/tasks", methods=["GET"])
+def list_top_level_tasks(project_id):
+    return _handle("list_top_level_tasks", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/tasks", methods=["POST"])
+def create_task(project_id):
+    return _handle("create_task", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/backlog", methods=["GET"])
+def backlog(project_id):
+    return _handle("backlog", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/in-progress", methods=["GET"])
+def in_progress(project_id):
+    return _handle("in_progress", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/needs-refinement", methods=["GET"])
+def needs_refinement(project_id):
+    return _handle("needs_refinement", project_id=project_id)
+
+
+# -- tasks ----------------------------------------------------------------------------------
+@app.route("/tasks/available", methods=["GET"])
+def available():
+    return _handle("available")
+
+
+@app.route("/tasks/{task_id}", methods=["GET"])
+def get_task(task_id):
+    return _handle("get_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}", methods=["PUT"])
+def update_task(task_id):
+    return _handle("update_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}", methods=["DELETE"])
+def delete_task(task_id):
+    return _handle("delete_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/subtasks", methods=["POST"])
+def create_subtask(task_id):
+    return _handle("create_subtask", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/tree", methods=["GET"])
+def get_tree(task_id):
+    return _handle("get_tree", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/ancestry", methods=["GET"])
+def get_ancestry(task_id):
+    return _handle("get_ancestry", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/context", methods=["GET"])
+def get_context(task_id):
+    return _handle("get_context", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/status", methods=["PATCH"])
+def change_status(task_id):
+    return _handle("change_status", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/reorder", methods=["PATCH"])
+def reorder_task(task_id):
+    return _handle("reorder_task", task_id=task_id)
+
+
+# -- locks ----------------------------------------------------------------------------------
+@app.route("/tasks/{task_id}/lock", methods=["POST"])
+def acquire_lock(task_id):
+    return _handle("acquire_lock", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/lock", methods=["DELETE"])
+def release_lock(task_id):
+    return _handle("release_lock", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/lock/heartbeat", methods=["PATCH"])
+def heartbeat_lock(task_id):
+    return _handle("heartbeat_lock", task_id=task_id)
+
+
+@app.route("/locks", methods=["GET"])
+def list_locks():
+    return _handle("list_locks")
+
+
+# -- atomic operations, work log, commits ---------------------------------------------------
+@app.route("/tasks/{task_id}/size", methods=["POST"])
+def size_task(task_id):
+    return _handle("size_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/breakdown", methods=["POST"])
+def break_down_task(task_id):
+    return _handle("break_down_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/refine", methods=["POST"])
+def refine_task(task_id):
+    return _handle("refine_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/complete", methods=["POST"])
+def complete_task(task_id):
+    return _handle("complete_task", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/flag-refinement", methods=["POST"])
+def flag_refinement(task_id):
+    return _handle("flag_refinement", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/work-log", methods=["POST"])
+def add_work_log(task_id):
+    return _handle("add_work_log", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/work-log", methods=["GET"])
+def list_work_log(task_id):
+    return _handle("list_work_log", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/commits", methods=["POST"])
+def record_commit(task_id):
+    return _handle("record_commit", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/commits", methods=["GET"])
+def list_commits(task_id):
+    return _handle("list_commits", task_id=task_id)
+
+
+# -- CORS preflight for every path (answered here, so every stage answers the same) ---------
+def _preflight_for(path: str):
+    def preflight(**_path):
+        methods = list(app.routes[path])
+        return http.preflight_response(app.current_request.headers.get("origin"), methods)
+
+    preflight.__name__ = "preflight_" + path.strip("/").replace("/", "_").replace("{", "") \
+        .replace("}", "").replace(".", "_").replace("-", "_")
+    return preflight
+
+
+for _path in list(app.routes):
+    app.route(_path, methods=["OPTIONS"])(_preflight_for(_path))
+
+
+# -- scheduled work -------------------------------------------------------------------------
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep(event):
+    """Every minute: drop expired lock records and finish project purges."""
+    from chalicelib.services.maintenance import run_maintenance
+
+    return run_maintenance()

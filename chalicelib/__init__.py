@@ -1,0 +1,1 @@
+"""Chorus: the code behind the Chalice routes in app.py."""

@@ -1,0 +1,1 @@
+"""HTTP layer: request parsing and validation, responses, the endpoint table, OpenAPI."""

@@ -1,0 +1,402 @@
+"""Request bodies and response shapes (pydantic v2). The same classes validate requests and
+generate /openapi.json, so the documentation cannot drift from the checks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+KIB = 1024
+TEXT_LIMIT = 64 * KIB
+REASONING_LIMIT = 4 * KIB
+
+TaskType = Literal["feature", "bug", "tech_debt"]
+Status = Literal["todo", "doing", "done", "wont_do"]
+LockPurpose = Literal["sizing", "breakdown", "refinement", "implementation"]
+Operation = Literal["sizing", "breakdown", "refinement", "implementation", "note"]
+Readiness = Literal["needs_refinement", "blocked_by_children", "needs_sizing",
+                    "needs_breakdown", "ready"]
+
+
+def _encodable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from error
+    return value
+
+
+def _utf8_limit(limit: int):
+    def check(value: str) -> str:
+        if len(_encodable(value).encode("utf-8")) > limit:
+            raise ValueError(f"at most {limit} bytes of UTF-8")
+        return value
+    return check
+
+
+def _name(limit: int):
+    def check(value: str) -> str:
+        trimmed = _encodable(value).strip()
+        if not trimmed:
+            raise ValueError("must not be blank")
+        if len(trimmed) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return trimmed
+    return check
+
+
+def _label(value: str) -> str:
+    _encodable(value)
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if not value.isprintable():
+        raise ValueError("must contain printable characters only")
+    if len(value) > 255:
+        raise ValueError("at most 255 characters")
+    return value
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_utf8_limit(TEXT_LIMIT))]
+NonBlankText = Annotated[str, AfterValidator(_utf8_limit(TEXT_LIMIT)), AfterValidator(_non_blank)]
+Reasoning = Annotated[str, AfterValidator(_utf8_limit(REASONING_LIMIT))]
+ProjectName = Annotated[str, AfterValidator(_name(255))]
+TaskName = Annotated[str, AfterValidator(_name(500))]
+Label = Annotated[str, AfterValidator(_label)]
+Priority = Annotated[int, Field(ge=-1000, le=1000)]
+Points = Annotated[int, Field(ge=0, le=10)]
+Score = Annotated[int, Field(ge=0, le=2)]
+Confidence = Annotated[int, Field(ge=0, le=5)]
+CommitHash = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$")]
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields rejected, JSON types strict."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# -- projects and tasks -------------------------------------------------------------------
+class ProjectCreate(Body):
+    name: ProjectName
+    description: Optional[Text] = None
+
+
+class ProjectUpdate(Body):
+    name: Optional[ProjectName] = None
+    description: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _name_is_not_cleared(self) -> "ProjectUpdate":
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class TaskCreate(Body):
+    name: TaskName
+    task_type: TaskType
+    description: Optional[Text] = None
+    context: Optional[Text] = None
+    priority: Priority = 0
+    points: Optional[Points] = None
+    position: Optional[Annotated[int, Field(ge=0)]] = None
+
+
+class TaskUpdate(Body):
+    """Partial: only the fields sent change; `null` clears description, context or points."""
+    name: Optional[TaskName] = None
+    description: Optional[Text] = None
+    context: Optional[Text] = None
+    task_type: Optional[TaskType] = None
+    priority: Optional[Priority] = None
+    points: Optional[Points] = None
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_cleared(self) -> "TaskUpdate":
+        for name in ("name", "task_type", "priority"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class StatusChange(Body):
+    status: Status
+
+
+class Reorder(Body):
+    position: Annotated[int, Field(ge=0)]
+
+
+# -- locks -------------------------------------------------------------------------------
+class LockAcquire(Body):
+    caller_label: Label
+    lock_purpose: LockPurpose
+
+
+# -- atomic operations ------------------------------------------------------------------
+class OperationBody(Body):
+    caller_label: Label
+    work_log_content: NonBlankText
+    author: Optional[Label] = None
+    release_lock: bool = False
+
+
+class Dimension(Body):
+    score: Score
+    reasoning: Reasoning
+
+
+class SizeBody(OperationBody):
+    scope_clarity: Dimension
+    decision_points: Dimension
+    context_window_demand: Dimension
+    verification_complexity: Dimension
+    domain_specificity: Dimension
+    confidence: Confidence
+    risk_factors: Optional[Annotated[list[Reasoning], Field(max_length=20)]] = None
+    breakdown_suggestions: Optional[Text] = None
+    scored_by: Optional[Label] = None
+
+
+class SubtaskSpec(Body):
+    name: TaskName
+    task_type: TaskType
+    description: Optional[Text] = None
+    context: Optional[Text] = None
+    priority: Priority = 0
+    points: Optional[Points] = None
+
+
+class BreakdownBody(OperationBody):
+    subtasks: Annotated[list[SubtaskSpec], Field(min_length=1, max_length=50)]
+    parent_description_update: Optional[Text] = None
+
+
+class RefineBody(OperationBody):
+    name: Optional[TaskName] = None
+    description: Optional[Text] = None
+    context: Optional[Text] = None
+    task_type: Optional[TaskType] = None
+    confirm_context: bool = False
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_cleared(self) -> "RefineBody":
+        for name in ("name", "task_type"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class CommitSpec(Body):
+    commit_hash: CommitHash
+    message: Optional[Text] = None
+    author: Optional[Label] = None
+    committed_at: Optional[datetime] = None
+
+
+class CompleteBody(OperationBody):
+    commits: Optional[Annotated[list[CommitSpec], Field(max_length=50)]] = None
+
+
+class FlagRefinement(Body):
+    refinement_notes: NonBlankText
+    author: Optional[Label] = None
+
+
+class WorkLogCreate(Body):
+    operation: Operation
+    content: NonBlankText
+    author: Optional[Label] = None
+
+
+class CommitCreate(CommitSpec):
+    pass
+
+
+# -- responses (documentation; handlers build plain dicts of these shapes) ---------------
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Lock(Response):
+    task_id: str
+    caller_label: str
+    lock_purpose: LockPurpose
+    acquired_at: str
+    last_heartbeat_at: str
+    expires_at: str
+    fencing_token: int
+    ttl_seconds: int
+
+
+class ScoredDimension(Response):
+    score: int
+    reasoning: str
+
+
+class PointsBreakdown(Response):
+    scope_clarity: ScoredDimension
+    decision_points: ScoredDimension
+    context_window_demand: ScoredDimension
+    verification_complexity: ScoredDimension
+    domain_specificity: ScoredDimension
+    total: int
+    confidence: int
+    risk_factors: list[str]
+    breakdown_suggestions: Optional[str]
+    scored_by: str
+    scored_at: str
+
+
+class Task(Response):
+    id: str
+    project_id: str
+    parent_task_id: Optional[str]
+    name: str
+    description: Optional[str]
+    context: Optional[str]
+    task_type: TaskType
+    status: Status
+    priority: int
+    points: Optional[int]
+    points_breakdown: Optional[PointsBreakdown]
+    sizing_confidence: Optional[int]
+    needs_refinement: bool
+    refinement_notes: Optional[str]
+    context_captured_at: Optional[str]
+    content_changed_at: str
+    position: int
+    depth: int
+    created_at: str
+    updated_at: str
+    effective_points: Optional[int]
+    rolled_up_points: Optional[int]
+    unsized_children: int
+    children_count: int
+    readiness: Readiness
+    is_locked: bool
+    lock: Optional[Lock]
+
+
+class TaskTree(Task):
+    children: list["TaskTree"]
+
+
+class Breakdown(Task):
+    subtasks: list[Task]
+
+
+class Project(Response):
+    id: str
+    name: str
+    description: Optional[str]
+    created_at: str
+    updated_at: str
+
+
+class StatusCounts(Response):
+    todo: int
+    doing: int
+    done: int
+    wont_do: int
+
+
+class ReadinessCounts(Response):
+    needs_refinement: int
+    blocked_by_children: int
+    needs_sizing: int
+    needs_breakdown: int
+    ready: int
+
+
+class ProjectDetail(Project):
+    task_count: int
+    points_total: int
+    points_completed: int
+    status_counts: StatusCounts
+    readiness_counts: ReadinessCounts
+    active_locks: int
+
+
+class WorkLogEntry(Response):
+    id: str
+    task_id: str
+    author: str
+    operation: Operation
+    content: str
+    created_at: str
+
+
+class Commit(Response):
+    id: str
+    task_id: str
+    author: str
+    commit_hash: str
+    message: Optional[str]
+    committed_at: str
+
+
+class ContextAncestor(Response):
+    id: str
+    name: str
+    description: Optional[str]
+    context: Optional[str]
+    updated_at: str
+
+
+class ContextProject(Response):
+    id: str
+    name: str
+    description: Optional[str]
+
+
+class Shortened(Response):
+    ancestor_id: str
+    field: Literal["description", "context"]
+    original_chars: int
+    kept_chars: int
+
+
+class Truncation(Response):
+    work_log_entries_dropped: int
+    work_log_entries_total: int
+    commits_dropped: int
+    commits_total: int
+    ancestors_shortened: int
+    shortened: list[Shortened]
+
+
+class TaskContext(Response):
+    task: Task
+    project: ContextProject
+    ancestors: list[ContextAncestor]
+    work_log: list[WorkLogEntry]
+    commits: Optional[list[Commit]]
+    context_captured_at: Optional[str]
+    context_freshness: Literal["fresh", "stale"]
+    stale_reasons: list[str]
+    truncated: bool
+    truncation: Optional[Truncation]
+
+
+class Health(Response):
+    status: str
+    version: str
+    datastore: str
+
+
+class ErrorDetail(Response):
+    code: str
+    message: str
+    details: dict[str, Any]
+    request_id: str
+
+
+class ErrorEnvelope(Response):
+    error: ErrorDetail

@@ -1,0 +1,1 @@
+"""What each endpoint does, in terms of the domain rules and the store's intents."""

@@ -1,0 +1,26 @@
+"""Who may act as whom (SPEC §10)."""
+from __future__ import annotations
+
+from chalicelib.errors import Forbidden
+from chalicelib.services.common import Caller
+
+
+def check_identity(caller: Caller, label: str | None) -> None:
+    """An agent token acts only as its own label or `<label>/<session>`."""
+    if label is None or caller.role != "agent" or caller.label is None:
+        return
+    if label != caller.label and not label.startswith(caller.label + "/"):
+        raise Forbidden(
+            f"This token acts as {caller.label!r}: use that label or one starting with "
+            f"{caller.label + '/'!r}.",
+            {"allowed_label": caller.label},
+        )
+
+
+def default_author(caller: Caller, author: str | None, fallback: str) -> str:
+    if author is not None:
+        check_identity(caller, author)
+        return author
+    if caller.role == "agent" and caller.label is not None and fallback == "anonymous":
+        return caller.label
+    return fallback

@@ -1,0 +1,180 @@
+"""Reading tasks and writing a Workspace's changes in one transaction."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from chalicelib.domain.tree import Workspace
+from chalicelib.errors import NotFound
+from chalicelib.store.db import Cancelled, Retry, Transaction, connection
+from chalicelib.store.tables import ProjectItem, TaskItem
+
+PROJECT_TAG = "project"
+
+
+def _loaded(item):
+    """Remember how an item looked when read, so that a write sends only what changed."""
+    item._snapshot = item.serialize(null_check=False)
+    return item
+
+
+def get_project(project_id: str) -> ProjectItem | None:
+    connection()
+    try:
+        return _loaded(ProjectItem.get(project_id, consistent_read=True))
+    except ProjectItem.DoesNotExist:
+        return None
+
+
+def get_task(task_id: str) -> TaskItem | None:
+    connection()
+    try:
+        return _loaded(TaskItem.get(task_id, consistent_read=True))
+    except TaskItem.DoesNotExist:
+        return None
+
+
+def get_live_task(task_id: str) -> tuple[TaskItem, ProjectItem]:
+    """The task and its project; 404 when either is gone (a deleted project hides its tasks)."""
+    task = get_task(task_id)
+    project = get_project(task.project_id) if task is not None else None
+    if task is None or project is None:
+        raise NotFound("Task not found.", {"task_id": task_id})
+    return task, project
+
+
+def get_tasks(task_ids: Iterable[str]) -> dict[str, TaskItem]:
+    """Many tasks in one BatchGetItem per 100 keys (consistent reads)."""
+    keys = list(dict.fromkeys(task_ids))
+    if not keys:
+        return {}
+    connection()
+    return {item.id: _loaded(item) for item in TaskItem.batch_get(keys, consistent_read=True)}
+
+
+def get_ancestors(task: TaskItem) -> list[TaskItem]:
+    """Root first, one round trip: every task keeps its ancestors' ids."""
+    found = get_tasks(task.ancestor_ids)
+    missing = [i for i in task.ancestor_ids if i not in found]
+    if missing:
+        raise Retry()
+    return [found[i] for i in task.ancestor_ids]
+
+
+def parent_key(project_id: str, parent_task_id: str | None) -> str:
+    return parent_task_id or project_id
+
+
+def iter_children(key: str, from_position: int = 0) -> Iterator[TaskItem]:
+    """Children in position order (an index read: eventually consistent on AWS)."""
+    connection()
+    condition = TaskItem.position >= from_position if from_position else None
+    for item in TaskItem.by_parent.query(key, range_key_condition=condition):
+        yield _loaded(item)
+
+
+def list_children(key: str, offset: int, limit: int) -> tuple[list[TaskItem], bool]:
+    """One page of children by position; positions are dense, so the page starts at `offset`."""
+    connection()
+    page = [
+        _loaded(item)
+        for item in TaskItem.by_parent.query(key, range_key_condition=TaskItem.position >= offset,
+                                             limit=limit + 1)
+    ]
+    return page[:limit], len(page) > limit
+
+
+def get_descendants(task: TaskItem) -> list[TaskItem]:
+    """The whole subtree below `task` in one index range read."""
+    connection()
+    return [
+        _loaded(item)
+        for item in TaskItem.by_path.query(
+            task.project_id, range_key_condition=TaskItem.path.startswith(task.path + "/"))
+    ]
+
+
+def iter_project_tasks(project_id: str) -> Iterator[TaskItem]:
+    connection()
+    for item in TaskItem.by_path.query(project_id):
+        yield _loaded(item)
+
+
+def _changes(item) -> list:
+    before = item._snapshot
+    after = item.serialize(null_check=False)
+    actions = []
+    for name, attribute in type(item).get_attributes().items():
+        if name == "version":
+            continue
+        stored = attribute.attr_name
+        if stored in after:
+            if before.get(stored) != after[stored]:
+                actions.append(attribute.set(getattr(item, name)))
+        elif stored in before:
+            actions.append(attribute.remove())
+    return actions
+
+
+def add_task_writes(tx: Transaction, workspace: Workspace,
+                    conditions: dict[str, Any] | None = None) -> None:
+    """Every task the workspace touched: created, deleted, or updated under a version check
+    (and any extra condition, such as "the caller still holds the lock")."""
+    conditions = conditions or {}
+    for task_id, condition in conditions.items():
+        if task_id not in workspace.touched:
+            tx.check(TaskItem, task_id, condition, f"task:{task_id}")
+    for task_id in workspace.touched:
+        task = workspace.tasks[task_id]
+        tag = f"task:{task_id}"
+        if task_id in workspace.deleted:
+            if task_id not in workspace.created:
+                tx.delete(task, tag, condition=TaskItem.version == task.version)
+        elif task_id in workspace.created:
+            tx.put(task, tag, condition=TaskItem.id.does_not_exist())
+        else:
+            condition = TaskItem.version == task.version
+            if task_id in conditions:
+                condition &= conditions[task_id]
+            actions = _changes(task)
+            if actions:
+                actions.append(TaskItem.version.set(task.version + 1))
+                tx.update(task, actions, tag, condition=condition)
+            elif task_id in conditions:
+                tx.check(TaskItem, task_id, condition, tag)
+
+
+def add_project_counters(tx: Transaction, project_id: str, deltas: dict[str, int],
+                         extra_actions: list | None = None, condition=None) -> None:
+    """ADD the counters' deltas; the project must still exist (a deleted one hides its tasks)."""
+    actions = [getattr(ProjectItem, field).add(change) for field, change in deltas.items()]
+    actions += extra_actions or []
+    exists = ProjectItem.id.exists()
+    condition = exists if condition is None else exists & condition
+    if actions:
+        tx.update(ProjectItem(project_id), actions, PROJECT_TAG, condition=condition)
+    else:
+        tx.check(ProjectItem, project_id, condition, PROJECT_TAG)
+
+
+def commit(tx: Transaction) -> None:
+    """Commit. A failed condition means the data moved under us: redo the whole read-modify-
+    write (which re-checks locks, idempotency and versions), except a vanished project: 404."""
+    try:
+        tx.commit()
+    except Cancelled as cancelled:
+        project = cancelled.failed(PROJECT_TAG)
+        if project is not None and project.code == "ConditionalCheckFailed" and not project.item:
+            raise NotFound("Project not found.") from cancelled
+        if all(f.code in ("ConditionalCheckFailed", "TransactionConflict")
+               for f in cancelled.failures):
+            raise Retry() from cancelled
+        raise
+
+
+def stage(workspace: Workspace, project_id: str, tx: Transaction,
+          project_actions: list | None = None, project_condition=None,
+          conditions: dict[str, Any] | None = None) -> None:
+    """Put a workspace's task writes and the project's counter deltas into `tx`."""
+    deltas = workspace.finish()
+    add_task_writes(tx, workspace, conditions)
+    add_project_counters(tx, project_id, deltas, project_actions, project_condition)

@@ -1,0 +1,187 @@
+"""Run all of Chorus on this machine: DynamoDB Local, a loopback moto server for S3, the
+Chalice app on Chalice's own local server, the lock sweep every minute, and the built
+frontend. Ctrl-C or SIGTERM stops everything; a kill -9 takes DynamoDB Local down with it.
+
+    python scripts/local_server.py [--host 127.0.0.1] [--port 8000] [--frontend-port 8080]
+        [--data-dir .chorus] [--in-memory] [--no-frontend]
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts import dynamodb_local  # noqa: E402
+
+SWEEP_SECONDS = 60
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run Chorus locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--frontend-port", type=int, default=8080)
+    parser.add_argument("--data-dir", default=str(ROOT / ".chorus"))
+    parser.add_argument("--in-memory", action="store_true")
+    parser.add_argument("--no-frontend", action="store_true")
+    args = parser.parse_args(argv)
+    if not _is_loopback(args.host):
+        parser.error("the local server listens on loopback only (SPEC §10): use 127.0.0.1")
+    return args
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def start_s3() -> str:
+    """moto's server, on loopback only, standing in for S3 (export files)."""
+    from moto.server import ThreadedMotoServer
+
+    port = dynamodb_local.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return f"http://127.0.0.1:{port}"
+
+
+def make_api_server(host: str, port: int):
+    """Chalice's local server, with SPEC §5 envelopes for what the gateway itself answers."""
+    from chalice.config import Config
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    from app import app
+    from chalicelib.api.http import chosen_request_id, dumps, error_body, _request_id
+
+    class Handler(ChaliceRequestHandler):
+        def _send_error_response(self, error) -> None:
+            # no route matched: API Gateway's 403 becomes the SPEC's 404
+            _request_id.set(chosen_request_id({k.lower(): v for k, v in self.headers.items()}))
+            body = dumps(error_body("NOT_FOUND", "No such route.")).encode()
+            self._send_http_response(404, {"X-Request-ID": _request_id.get(),
+                                           "Content-Type": "application/json"}, body)
+
+        def _send_http_response_with_body(self, code, headers, body) -> None:
+            if self.command == "HEAD":
+                self.send_response(code)
+                headers.pop("Content-Type", None)
+                self._send_headers({**headers, "Content-Length": "0"})
+                return
+            super()._send_http_response_with_body(code, headers, body)
+
+        def log_message(self, format, *args) -> None:  # the app logs one JSON line instead
+            pass
+
+    return LocalDevServer(app, Config.create(lambda_timeout=900), host, port,
+                          handler_cls=Handler)
+
+
+def make_frontend_server(host: str, port: int, api_url: str):
+    dist = ROOT / "frontend" / "dist"
+    if not (dist / "index.html").exists():
+        print("frontend/dist is missing (make frontend); serving the API only", flush=True)
+        return None
+    config_body = json.dumps({"apiBaseUrl": api_url}).encode()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/config.json":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Content-Length", str(len(config_body)))
+                self.end_headers()
+                self.wfile.write(config_body)
+                return
+            if not (dist / path.lstrip("/")).is_file():
+                self.path = "/index.html"  # single-page app: every route is index.html
+            super().do_GET()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), partial(Handler, directory=str(dist)))
+
+
+def sweep_forever(stop: threading.Event) -> None:
+    from chalicelib.services.maintenance import run_maintenance
+
+    while not stop.wait(SWEEP_SECONDS):
+        try:
+            run_maintenance()
+        except Exception as error:  # keep sweeping; the next minute may succeed
+            print(json.dumps({"event": "sweep_failed", "error": str(error)[:300]}), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = None if args.in_memory else Path(args.data_dir).resolve()
+    started = time.monotonic()
+    database = dynamodb_local.start(data_dir)
+    stop = threading.Event()
+
+    def shutdown(*_signal) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        os.environ.update(database.environment())
+        os.environ.setdefault("CHORUS_AUTH", "off")
+        os.environ["CHORUS_DATASTORE"] = "dynamodb-local"
+        os.environ["CHORUS_S3_ENDPOINT"] = start_s3()
+        frontend_origin = f"http://{args.host}:{args.frontend_port}"
+        os.environ["CHORUS_CORS_ORIGINS"] = ",".join(
+            {frontend_origin, f"http://localhost:{args.frontend_port}",
+             f"http://127.0.0.1:{args.frontend_port}"})
+
+        from chalicelib.store import tables
+
+        tables.configure(endpoint=database.endpoint)
+        tables.create_missing_tables()
+        from chalicelib.services.tokens import ensure_first_admin
+
+        ensure_first_admin(print)
+
+        api = make_api_server(args.host, args.port)
+        api_url = f"http://{args.host}:{args.port}"
+        threads = [threading.Thread(target=api.serve_forever, daemon=True),
+                   threading.Thread(target=sweep_forever, args=(stop,), daemon=True)]
+        frontend = None if args.no_frontend else make_frontend_server(
+            args.host, args.frontend_port, api_url)
+        if frontend is not None:
+            threads.append(threading.Thread(target=frontend.serve_forever, daemon=True))
+        for thread in threads:
+            thread.start()
+        print(f"Chorus API: {api_url} (DynamoDB Local: {database.endpoint}, "
+              f"data: {data_dir or 'in memory'}, ready in {time.monotonic() - started:.1f}s)",
+              flush=True)
+        if frontend is not None:
+            print(f"Chorus web app: http://{args.host}:{args.frontend_port}", flush=True)
+        stop.wait()
+        api.shutdown()
+        if frontend is not None:
+            frontend.shutdown()
+    finally:
+        database.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
