@@ -50,6 +50,21 @@ def delete_project(project_id):
     return _handle("delete_project", project_id=project_id)
 
 
+@app.route("/projects/import", methods=["POST"])
+def import_project():
+    return _handle("import_project")
+
+
+@app.route("/projects/import-uploads", methods=["POST"])
+def create_import_upload():
+    return _handle("create_import_upload")
+
+
+@app.route("/projects/{project_id}/export", methods=["GET"])
+def export_project(project_id):
+    return _handle("export_project", project_id=project_id)
+
+
 @app.route("/projects/{project_id}/tasks", methods=["GET"])
 def list_top_level_tasks(project_id):
     return _handle("list_top_level_tasks", project_id=project_id)

@@ -63,7 +63,7 @@ def start_s3() -> str:
 def make_api_server(host: str, port: int):
     """Chalice's local server, with SPEC §5 envelopes for what the gateway itself answers."""
     from chalice.config import Config
-    from chalice.local import ChaliceRequestHandler, LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
     from app import app
     from chalicelib.api.http import chosen_request_id, dumps, error_body, _request_id
@@ -87,8 +87,11 @@ def make_api_server(host: str, port: int):
         def log_message(self, format, *args) -> None:  # the app logs one JSON line instead
             pass
 
+    class Server(ThreadedHTTPServer):
+        request_queue_size = 128  # a swarm of agents connects at once
+
     return LocalDevServer(app, Config.create(lambda_timeout=900), host, port,
-                          handler_cls=Handler)
+                          handler_cls=Handler, server_cls=Server)
 
 
 def make_frontend_server(host: str, port: int, api_url: str):
@@ -155,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 
         tables.configure(endpoint=database.endpoint)
         tables.create_missing_tables()
+        from chalicelib.store.objects import ensure_bucket
+
+        ensure_bucket()
         from chalicelib.services.tokens import ensure_first_admin
 
         ensure_first_admin(print)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,9 @@ def dynamodb():
     with mock_aws():
         tables.configure(endpoint=None, prefix="test-")
         tables.create_missing_tables()
+        import boto3
+
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="chorus-test-exports")
         yield
         tables.configure(endpoint=None)
 
@@ -55,11 +59,15 @@ class ApiClient:
         return self.request("DELETE", path, **kw)
 
 
+TEST_STAGE_DIR = Path(__file__).parent / "chalice_stage"
+
+
 @pytest.fixture
 def api(dynamodb):
+    """The test client applies a stage's environment to every request: ours has auth off."""
     from chalice.test import Client
 
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name="test", project_dir=str(TEST_STAGE_DIR)) as client:
         yield ApiClient(client)

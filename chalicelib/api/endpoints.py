@@ -2,7 +2,6 @@
 service that does the work. Requests are validated from it and /openapi.json is made from it."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,7 +11,15 @@ from chalice import Response
 from chalicelib import config
 from chalicelib.api import models as m
 from chalicelib.api import queries as q
-from chalicelib.api.http import BODY_LIMIT, guarded, json_response, parse_body, parse_query
+from chalicelib.api.http import (
+    BODY_LIMIT,
+    IMPORT_BODY_LIMIT,
+    guarded,
+    json_response,
+    parse_body,
+    parse_query,
+    read_json_object,
+)
 from chalicelib.errors import validation_error
 from chalicelib.services.common import Call, Caller, Result
 
@@ -32,6 +39,7 @@ class Endpoint:
     response: Any = None
     idempotent: bool = False
     body_limit: int = BODY_LIMIT
+    alternative_body: type | None = None  # a body carrying exactly this model's fields
 
 
 def _services(name: str):
@@ -78,6 +86,20 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("create_task", "POST", "/projects/{project_id}/tasks",
              lambda c, b, qy, project_id: _services("tasks").create_task(c, project_id, b),
              "Create a top-level task.", 201, m.TaskCreate, response=m.Task, idempotent=True),
+    Endpoint("export_project", "GET", "/projects/{project_id}/export",
+             lambda c, b, qy, project_id: _services("transfer").export_project(
+                 project_id, qy.format == "markdown"),
+             "A lossless snapshot (or a download URL when over 6 MB); ?format=markdown gives "
+             "a checklist.", query=q.ExportQuery),
+    Endpoint("import_project", "POST", "/projects/import",
+             lambda c, b, qy: _services("transfer").import_project(c, b),
+             "Create a new project from an export (inline, or {upload_id}).", 201,
+             m.ProjectExport, response=m.ProjectDetail, idempotent=True,
+             body_limit=IMPORT_BODY_LIMIT, alternative_body=m.ImportUploadRef),
+    Endpoint("create_import_upload", "POST", "/projects/import-uploads",
+             lambda c, b, qy: _services("transfer").create_upload(c),
+             "A short-lived URL to PUT an import larger than 6 MB.", 201,
+             response=m.ImportUpload),
     # tasks
     Endpoint("create_subtask", "POST", "/tasks/{task_id}/subtasks",
              lambda c, b, qy, task_id: _services("tasks").create_subtask(c, task_id, b),
@@ -219,8 +241,12 @@ def handle(request: Any, name: str, **path: str) -> Response:
         raw = request.raw_body
         body, sent = None, None
         if endpoint.body is not None:
-            body = parse_body(raw, endpoint.body, endpoint.body_limit)
-            sent = json.loads(raw)
+            sent = read_json_object(raw, endpoint.body_limit)
+            model = endpoint.body
+            alternative = endpoint.alternative_body
+            if alternative is not None and set(sent) == set(alternative.model_fields):
+                model = alternative
+            body = parse_body(raw, model, endpoint.body_limit)
         query = parse_query(request.query_params, endpoint.query) if endpoint.query else None
         call = Call(caller=caller, method=endpoint.method, path=endpoint.path.format(**path),
                     idempotency_key=_idempotency_key(request) if endpoint.idempotent else None,

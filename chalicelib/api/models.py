@@ -400,3 +400,91 @@ class ErrorDetail(Response):
 
 class ErrorEnvelope(Response):
     error: ErrorDetail
+
+
+# -- export and import (SPEC §7) ----------------------------------------------------------
+Timestamp = datetime
+
+
+class ExportedLogEntry(Body):
+    id: Optional[str] = None
+    author: Label
+    operation: Operation
+    content: NonBlankText
+    created_at: Timestamp
+
+
+class ExportedCommit(Body):
+    id: Optional[str] = None
+    author: Label
+    commit_hash: CommitHash
+    message: Optional[Text] = None
+    committed_at: Timestamp
+
+
+class ExportedBreakdown(Body):
+    scope_clarity: Dimension
+    decision_points: Dimension
+    context_window_demand: Dimension
+    verification_complexity: Dimension
+    domain_specificity: Dimension
+    total: Annotated[int, Field(ge=0, le=10)]
+    confidence: Confidence
+    risk_factors: Annotated[list[Reasoning], Field(max_length=20)] = []
+    breakdown_suggestions: Optional[Text] = None
+    scored_by: Label
+    scored_at: Timestamp
+
+
+class ExportedTask(Body):
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    parent_task_id: Optional[str] = None
+    name: TaskName
+    description: Optional[Text] = None
+    context: Optional[Text] = None
+    task_type: TaskType
+    status: Status
+    priority: Priority = 0
+    points: Optional[Points] = None
+    points_breakdown: Optional[ExportedBreakdown] = None
+    sizing_confidence: Optional[Confidence] = None
+    needs_refinement: bool = False
+    refinement_notes: Optional[Text] = None
+    context_captured_at: Optional[Timestamp] = None
+    content_changed_at: Optional[Timestamp] = None
+    position: Optional[Annotated[int, Field(ge=0)]] = None
+    created_at: Optional[Timestamp] = None
+    updated_at: Optional[Timestamp] = None
+    work_log_entries: list[ExportedLogEntry] = []
+    commits: list[ExportedCommit] = []
+
+
+class ExportedProject(Body):
+    id: Optional[str] = None
+    name: ProjectName
+    description: Optional[Text] = None
+    created_at: Optional[Timestamp] = None
+    updated_at: Optional[Timestamp] = None
+
+
+class ProjectExport(Body):
+    format_version: Literal[1]
+    exported_at: Optional[Timestamp] = None
+    project: ExportedProject
+    tasks: list[ExportedTask] = []
+
+
+class ImportUploadRef(Body):
+    upload_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ImportUpload(Response):
+    upload_id: str
+    upload_url: str
+    expires_at: str
+
+
+class LargeExport(Response):
+    download_url: str
+    expires_at: str
+    size_bytes: int

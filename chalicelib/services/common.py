@@ -115,12 +115,17 @@ def write(call: Call, attempt: Callable[[], Result]) -> Result:
     return retrying(once)
 
 
-def commit_with(call: Call, tx: Transaction, result: Result, project_id: str | None) -> Result:
-    """Commit the transaction, with the idempotency record of this response inside it."""
+def add_claim(call: Call, tx: Transaction, result: Result, project_id: str | None) -> None:
+    """Put the idempotency record of this response into the operation's transaction."""
     claim = _claim(call, project_id)
     if claim is not None:
-        add_idempotency(tx, claim, result.status, json.dumps(result.body, ensure_ascii=False,
-                                                             separators=(",", ":")),
-                        int(time.time()))
+        body = result.body if isinstance(result.body, str) else json.dumps(
+            result.body, ensure_ascii=False, separators=(",", ":"))
+        add_idempotency(tx, claim, result.status, body, int(time.time()))
+
+
+def commit_with(call: Call, tx: Transaction, result: Result, project_id: str | None) -> Result:
+    """Commit the transaction, with the idempotency record of this response inside it."""
+    add_claim(call, tx, result, project_id)
     commit(tx)
     return result

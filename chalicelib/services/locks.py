@@ -18,7 +18,7 @@ from chalicelib.store import locks as lock_store
 from chalicelib.store.db import Cancelled, Retry, retrying
 from chalicelib.store.records import new_log_entry
 from chalicelib.store.tables import TaskItem
-from chalicelib.store.tasks import get_live_task, get_project, get_task
+from chalicelib.store.tasks import get_live_task, get_project, get_task, live_project_ids
 from chalicelib.views import lock_view
 
 
@@ -156,10 +156,13 @@ def list_locks(project_id: str | None, offset: int, limit: int) -> Result:
         if get_project(project_id) is None:
             raise NotFound("Project not found.", {"project_id": project_id})
     now = now_ms()
-    views, more = [], False
+    found, more = [], False
     for task in lock_store.iter_live_locks(project_id, now):
-        if len(views) == offset + limit:
+        if len(found) == offset + limit:
             more = True
             break
-        views.append(lock_view(task, now))
-    return list_result(views[offset:], offset, more)
+        found.append(task)
+    if project_id is None:
+        live = live_project_ids(task.project_id for task in found)
+        found = [task for task in found if task.project_id in live]
+    return list_result([lock_view(task, now) for task in found[offset:]], offset, more)

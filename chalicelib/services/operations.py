@@ -218,13 +218,13 @@ def flag_refinement(call: Call, task_id: str, body: FlagRefinement) -> Result:
     def attempt() -> Result:
         task, _project = get_live_task(task_id)
         at = now_iso()
+        workspace = Workspace([task], at)
         before = stored_state(task)
         existing = task.refinement_notes if task.needs_refinement else None
         task.refinement_notes = (f"{existing}\n{body.refinement_notes}" if existing
                                  else body.refinement_notes)
         task.needs_refinement = True
         touch_if_changed(task, before, at)
-        workspace = Workspace([task], at)
         workspace.changed(task)
         tx = Transaction()
         record_store.add_work_log(

@@ -11,7 +11,7 @@ from chalicelib.errors import NotFound, validation_error
 from chalicelib.services.common import Result, list_result, require_uuid
 from chalicelib.store import queues as queue_store
 from chalicelib.store.tables import TaskItem
-from chalicelib.store.tasks import get_project
+from chalicelib.store.tasks import get_project, live_project_ids
 from chalicelib.views import task_view
 
 
@@ -22,18 +22,28 @@ def _project(project_id: str) -> str:
     return project_id
 
 
-def _page(items: Iterator[TaskItem], offset: int, limit: int, sort: str) -> Result:
+def _page(items: Iterator[TaskItem], offset: int, limit: int, sort: str,
+          across_projects: bool = False) -> Result:
     now = now_ms()
     if sort == DEFAULT_SORT:
-        views, more = [], False
+        found, more = [], False
         for item in items:
-            if len(views) == offset + limit:
+            if len(found) == offset + limit:
                 more = True
                 break
-            views.append(task_view(item, now))
-        return list_result(views[offset:], offset, more)
-    views = sorted((task_view(item, now) for item in items), key=ordering(sort))
-    return list_result(views[offset: offset + limit], offset, len(views) > offset + limit)
+            found.append(item)
+    else:
+        found = list(items)
+        more = False
+    if across_projects:
+        live = live_project_ids(item.project_id for item in found)
+        found = [item for item in found if item.project_id in live]
+    views = [task_view(item, now) for item in found]
+    if sort != DEFAULT_SORT:
+        views.sort(key=ordering(sort))
+        more = len(views) > offset + limit
+        views = views[: offset + limit]
+    return list_result(views[offset:], offset, more)
 
 
 def _page_size(offset: int, limit: int, sort: str) -> int | None:
@@ -76,4 +86,4 @@ def available(operation: str, project_id: str | None, task_type: str | None,
     found = queue_store.operation_queue(operation, scope, now, task_type,
                                         _page_size(offset, limit, sort))
     items = (task for task in found if wanted(task))
-    return _page(items, offset, limit, sort)
+    return _page(items, offset, limit, sort, across_projects=scope is None)

@@ -227,28 +227,24 @@ def update_task(call: Call, task_id: str, body: TaskUpdate) -> Result:
     def attempt() -> Result:
         task, _project = get_live_task(task_id)
         now = now_iso()
+        points_change = "points" in sent and body.points != task.points
+        workspace = Workspace((get_ancestors(task) if points_change else []) + [task], now)
         before = stored_state(task)
-        content_changed = False
         for field in ("name", "description", "context"):
             if field in sent and getattr(body, field) != getattr(task, field):
                 setattr(task, field, getattr(body, field))
-                content_changed = True
+                task.content_changed_at = now
         if "context" in sent:
             task.context_captured_at = now if body.context is not None else None
-        if content_changed:
-            task.content_changed_at = now
         for field in ("task_type", "priority"):
             if field in sent:
                 setattr(task, field, getattr(body, field))
-        points_changed = "points" in sent and body.points != task.points
         if "points" in sent:
             task.points = body.points
             task.points_breakdown = None
             task.sizing_confidence = None
         if not touch_if_changed(task, before, now):
             return Result(200, view(task))
-        chain = get_ancestors(task) if points_changed else []
-        workspace = Workspace(chain + [task], now)
         workspace.changed(task)
         tx = Transaction()
         stage(workspace, task.project_id, tx)
@@ -429,10 +425,13 @@ def reorder(call: Call, task_id: str, position: int) -> Result:
             raise Retry()
         order = [s for s in siblings if s.id != task.id]
         order.insert(min(position, len(order)), next(s for s in siblings if s.id == task.id))
-        workspace = Workspace([], now_iso())
+        now = now_iso()
+        workspace = Workspace([], now)
         for index, sibling in enumerate(order):
             if int(sibling.position) != index:
                 _shift(workspace, [sibling], index - int(sibling.position))
+                if sibling.id == task_id:
+                    sibling.updated_at = now  # its own move is a change; its siblings' not
         tx = Transaction()
         if parent is not None:
             tx.check(TaskItem, parent.id, TaskItem.version == parent.version, f"task:{parent.id}")

@@ -10,7 +10,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import metrics
 from chalicelib.errors import ConcurrentModification, PayloadTooLarge
-from chalicelib.store.tables import TaskItem
+from chalicelib.store.tables import ALL_MODELS, TaskItem
 
 T = TypeVar("T")
 MAX_TRANSACTION_ITEMS = 100
@@ -43,11 +43,18 @@ class Cancelled(Exception):
         return all(f.code in ("TransactionConflict", "None") for f in self.failures)
 
 
+_instrumented: set[int] = set()
+
+
 def connection():
-    """The shared low-level pynamodb connection (its botocore client is instrumented)."""
-    conn = TaskItem._get_connection().connection
-    metrics.instrument(conn.client)
-    return conn
+    """The low-level pynamodb connection for transactions; on first use every model's
+    botocore client is instrumented, so per-request metrics count all DynamoDB calls."""
+    for model in ALL_MODELS:
+        client = model._get_connection().connection.client
+        if id(client) not in _instrumented:
+            metrics.instrument(client)
+            _instrumented.add(id(client))
+    return TaskItem._get_connection().connection
 
 
 @dataclass

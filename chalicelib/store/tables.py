@@ -181,7 +181,13 @@ class TaskItem(Model):
 
 
 class RecordsByProject(GlobalSecondaryIndex):
-    """Keys of a project's log entries, commits or idempotency records, for the purge."""
+    """A project's log entries or commits, for export and the purge."""
+    Meta = _index_meta("by-project", AllProjection())
+    project_id = UnicodeAttribute(hash_key=True)
+
+
+class KeysByProject(GlobalSecondaryIndex):
+    """A project's idempotency records, for the purge."""
     Meta = _index_meta("by-project", KeysOnlyProjection())
     project_id = UnicodeAttribute(hash_key=True)
 
@@ -220,7 +226,7 @@ class IdempotencyItem(Model):
     body = UnicodeAttribute()
     expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
     project_id = UnicodeAttribute(null=True)
-    by_project = RecordsByProject()
+    by_project = KeysByProject()
 
 
 class TokenItem(Model):

@@ -42,6 +42,17 @@ def get_live_task(task_id: str) -> tuple[TaskItem, ProjectItem]:
     return task, project
 
 
+def live_project_ids(project_ids: Iterable[str]) -> set[str]:
+    """Which of these projects still exist (one BatchGetItem): cross-project lists hide the
+    tasks of deleted projects that the purge has not reached yet."""
+    keys = list(dict.fromkeys(project_ids))
+    if not keys:
+        return set()
+    connection()
+    return {p.id for p in ProjectItem.batch_get(keys, consistent_read=True,
+                                                 attributes_to_get=["id"])}
+
+
 def get_tasks(task_ids: Iterable[str]) -> dict[str, TaskItem]:
     """Many tasks in one BatchGetItem per 100 keys (consistent reads)."""
     keys = list(dict.fromkeys(task_ids))

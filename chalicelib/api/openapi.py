@@ -1,0 +1,100 @@
+"""/openapi.json, made from the endpoint table and its pydantic models (one source)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import TypeAdapter
+from pydantic.json_schema import models_json_schema
+
+from chalicelib import config
+from chalicelib.api import models as m
+
+_REF = "#/components/schemas/{model}"
+_ERRORS = {
+    "400": "Malformed request (body not JSON / not an object)",
+    "401": "Missing or invalid bearer token",
+    "403": "Forbidden, or not the lock holder",
+    "404": "Not found",
+    "405": "Method not allowed",
+    "409": "Lock conflict, lock required or expired, concurrent modification",
+    "413": "Payload too large",
+    "422": "Validation error or a state rule refused the request",
+    "429": "Rate limited",
+    "503": "Datastore unavailable; retry (with the same Idempotency-Key)",
+}
+
+
+def _schema_of(annotation: Any, definitions: dict) -> dict:
+    schema = TypeAdapter(annotation).json_schema(ref_template=_REF)
+    definitions.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _query_parameters(model: type, definitions: dict) -> list[dict]:
+    schema = model.model_json_schema(ref_template=_REF)
+    definitions.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _operation(endpoint: Any, definitions: dict) -> dict:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", endpoint.path)
+    ]
+    if endpoint.query is not None:
+        parameters += _query_parameters(endpoint.query, definitions)
+    if endpoint.idempotent:
+        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+    operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary}
+    if endpoint.name == "health":
+        operation["security"] = []
+    if parameters:
+        operation["parameters"] = parameters
+    if endpoint.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": _REF.format(model=endpoint.body.__name__)}}}}
+    success: dict[str, Any] = {"description": "Success"}
+    if endpoint.response is not None:
+        success["content"] = {"application/json": {
+            "schema": _schema_of(endpoint.response, definitions)}}
+    responses = {str(endpoint.status): success}
+    for status, description in _ERRORS.items():
+        responses[status] = {"description": description, "content": {"application/json": {
+            "schema": {"$ref": _REF.format(model="ErrorEnvelope")}}}}
+    operation["responses"] = responses
+    return operation
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    from chalicelib.api.endpoints import ENDPOINTS
+
+    bodies = {e.body for e in ENDPOINTS if e.body is not None}
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in sorted(bodies, key=lambda b: b.__name__)]
+        + [(m.ErrorEnvelope, "serialization")],
+        ref_template=_REF,
+    )
+    definitions: dict = dict(schemas.get("$defs", {}))
+    paths: dict[str, dict] = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(
+            endpoint, definitions)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Chorus API", "version": config.VERSION,
+                 "description": "Project management for AI coding agents. See SPEC.md."},
+        "components": {
+            "schemas": definitions,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
