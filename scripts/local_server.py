@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             threads.append(threading.Thread(target=frontend.serve_forever, daemon=True))
         for thread in threads:
             thread.start()
+        if data_dir is not None:
+            (data_dir / "server.json").write_text(json.dumps(
+                {"api_url": api_url, "dynamodb_endpoint": database.endpoint, "pid": os.getpid()}))
         print(f"Chorus API: {api_url} (DynamoDB Local: {database.endpoint}, "
               f"data: {data_dir or 'in memory'}, ready in {time.monotonic() - started:.1f}s)",
               flush=True)
@@ -186,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             frontend.shutdown()
     finally:
         database.stop()
+        if data_dir is not None:
+            (data_dir / "server.json").unlink(missing_ok=True)
     return 0
 
 
