@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 DDB_PACKAGE := scripts/dynamodb-local
 ARGS ?=
 
-.PHONY: deps run test test-unit test-contract clean
+CLIENT_VENV := client/.venv
+
+.PHONY: deps run test test-unit test-contract test-client bench clean
 
 deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -22,7 +24,7 @@ $(DDB_PACKAGE)/node_modules/.package-lock.json: $(DDB_PACKAGE)/package.json $(DD
 run: deps
 	$(PY) scripts/local_server.py $(ARGS)
 
-test: test-unit test-contract
+test: test-unit test-contract test-client
 
 test-unit: deps
 	$(PY) -m pytest -q tests
@@ -30,5 +32,13 @@ test-unit: deps
 test-contract: deps
 	$(PY) -m pytest -q -p no:cacheprovider ../shared/contract
 
+$(CLIENT_VENV)/.installed: client/pyproject.toml
+	$(PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/pip install --quiet --disable-pip-version-check -e 'client[test]'
+	touch $@
+
+test-client: deps $(CLIENT_VENV)/.installed
+	$(CLIENT_VENV)/bin/python -m pytest -q -p no:cacheprovider client/tests
+
 clean:
-	rm -rf $(VENV) $(DDB_PACKAGE)/node_modules
+	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules

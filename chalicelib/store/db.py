@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import metrics
+from chalicelib import faults, metrics
 from chalicelib.errors import ConcurrentModification, PayloadTooLarge
 from chalicelib.store.tables import ALL_MODELS, TaskItem
 
@@ -53,6 +54,7 @@ def connection():
         client = model._get_connection().connection.client
         if id(client) not in _instrumented:
             metrics.instrument(client)
+            faults.install(client)
             _instrumented.add(id(client))
     return TaskItem._get_connection().connection
 
@@ -65,6 +67,8 @@ class Transaction:
     deletes: list[tuple[dict, str]] = field(default_factory=list)
     puts: list[tuple[dict, str]] = field(default_factory=list)
     updates: list[tuple[dict, str]] = field(default_factory=list)
+    # botocore retries throttling, 5xx and timeouts with the same token: applied at most once
+    token: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def __len__(self) -> int:
         return len(self.checks) + len(self.deletes) + len(self.puts) + len(self.updates)
@@ -102,6 +106,7 @@ class Transaction:
         tags = [tag for group in groups for _, tag in group]
         try:
             connection().transact_write_items(
+                client_request_token=self.token,
                 condition_check_items=[kwargs for kwargs, _ in self.checks],
                 delete_items=[kwargs for kwargs, _ in self.deletes],
                 put_items=[kwargs for kwargs, _ in self.puts],
