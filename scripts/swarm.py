@@ -206,13 +206,23 @@ def start_server(data_dir: Path, port: int, env: dict) -> subprocess.Popen:
     raise SystemExit("the local server did not start")
 
 
+def fetch(method: str, url: str, **kwargs):
+    """The harness's own requests retry 5xx (faults may be injected) and return JSON."""
+    for attempt in range(10):
+        response = requests.request(method, url, timeout=60, **kwargs)
+        if response.status_code < 500:
+            response.raise_for_status()
+            return response.json()
+        time.sleep(0.05 * 2 ** min(attempt, 5))
+    raise SystemExit(f"{method} {url} kept failing: {response.status_code} {response.text[:200]}")
+
+
 def verify(base: str, project_id: str, stats: Stats, data_dir: Path | None) -> list[str]:
     problems = []
-    session = requests.Session()
     tasks = []
-    top = session.get(f"{base}/projects/{project_id}/tasks", params={"limit": 200}).json()
+    top = fetch("GET", f"{base}/projects/{project_id}/tasks", params={"limit": 200})
     for root in top:
-        tree = session.get(f"{base}/tasks/{root['id']}/tree").json()
+        tree = fetch("GET", f"{base}/tasks/{root['id']}/tree")
         stack = [tree]
         while stack:
             node = stack.pop()
@@ -236,7 +246,7 @@ def verify(base: str, project_id: str, stats: Stats, data_dir: Path | None) -> l
                 problems.append(f"task {task_id}: two agents held the lock at once")
     logged = Counter()
     for task in tasks:
-        entries = session.get(f"{base}/tasks/{task['id']}/work-log", params={"limit": 200}).json()
+        entries = fetch("GET", f"{base}/tasks/{task['id']}/work-log", params={"limit": 200})
         logged.update(entry["operation"] for entry in entries)
     expected = {"sizing": stats.operations["sizing"], "breakdown": stats.operations["breakdown"],
                 "implementation": stats.operations["implementation"],
@@ -288,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=900, help="give up after this long")
     parser.add_argument("--url", help="use a running server (skips the integrity check)")
     parser.add_argument("--json", help="write the summary here")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="CHORUS_FAULT_RATE for the server it starts")
     args = parser.parse_args(argv)
     shape = Shape.for_total(args.tasks)
     process, data_dir, temp = None, None, None
@@ -300,13 +312,17 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(temp.name)
         port = free_port()
         env = {**os.environ, "CHORUS_AUTH": "off"}
+        if args.fault_rate:
+            env["CHORUS_FAULT_RATE"] = str(args.fault_rate)
         process = start_server(data_dir, port, env)
         base = f"http://127.0.0.1:{port}"
     try:
-        project = requests.post(f"{base}/projects", json={"name": "swarm"}, timeout=30).json()
+        project = fetch("POST", f"{base}/projects", json={"name": "swarm"},
+                        headers={"Idempotency-Key": "swarm-project"})
         for index in range(shape.epics):
-            requests.post(f"{base}/projects/{project['id']}/tasks", timeout=30,
-                          json={"name": f"epic{index}", "task_type": "feature"})
+            fetch("POST", f"{base}/projects/{project['id']}/tasks",
+                  json={"name": f"epic{index}", "task_type": "feature"},
+                  headers={"Idempotency-Key": f"swarm-epic-{index}"})
         stats, stop = Stats(), threading.Event()
         started = time.monotonic()
         agents = [Agent(f"agent-{i}", base, project["id"], shape, stats, stop,
@@ -321,9 +337,9 @@ def main(argv: list[str] | None = None) -> int:
             agent.join(timeout=60)
         seconds = time.monotonic() - started
         summary = summarize(stats, seconds)
-        summary.update(agents=args.agents, tasks_planned=shape.total)
-        detail = requests.get(f"{base}/projects/{project['id']}", timeout=30).json()
-        summary["tasks"] = detail["task_count"]
+        summary.update(agents=args.agents, tasks_planned=shape.total,
+                       fault_rate=args.fault_rate)
+        summary["tasks"] = fetch("GET", f"{base}/projects/{project['id']}")["task_count"]
         problems = verify(base, project["id"], stats, data_dir)
         summary["problems"] = problems
         print(json.dumps(summary, indent=2))
@@ -340,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _stop_when_done(base: str, project_id: str, stop: threading.Event, deadline: float) -> None:
     while time.monotonic() < deadline:
-        detail = requests.get(f"{base}/projects/{project_id}", timeout=30).json()
+        detail = fetch("GET", f"{base}/projects/{project_id}")
         counts = detail["status_counts"]
         if detail["task_count"] and counts["todo"] + counts["doing"] == 0:
             break

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib import faults, metrics
 from chalicelib.errors import ConcurrentModification, PayloadTooLarge
@@ -124,11 +124,23 @@ class Transaction:
             raise Cancelled(failures) from error
 
 
+# answers that guarantee the request was not applied (botocore already retried the
+# throttling ones with backoff): the whole read-modify-write may safely run again
+NOT_APPLIED = frozenset({
+    "TransactionConflictException", "ThrottlingException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+})
+
+
 def retrying(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
     """Run a read-modify-write until it commits; conflicts back off with jitter."""
     for attempt in range(attempts):
         try:
             return work()
         except Retry:
-            time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
+            pass
+        except PynamoDBException as error:
+            if error.cause_response_code not in NOT_APPLIED or attempt == attempts - 1:
+                raise
+        time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
     raise ConcurrentModification()
