@@ -18,7 +18,7 @@ from chalicelib.store import locks as lock_store
 from chalicelib.store.db import Cancelled, Retry, retrying
 from chalicelib.store.records import new_log_entry
 from chalicelib.store.tables import TaskItem
-from chalicelib.store.tasks import get_live_task, get_project, get_task, live_project_ids
+from chalicelib.store.tasks import get_project, get_task_for_write, refusals_visible, live_project_ids
 from chalicelib.views import lock_view
 
 
@@ -54,26 +54,25 @@ def acquire(call: Call, task_id: str, body: LockAcquire) -> Result:
     purpose = body.lock_purpose
 
     def attempt() -> Result:
-        task = get_task(task_id)
-        if task is None:
-            raise NotFound("Task not found.", {"task_id": task_id})
-        now = now_ms()
-        if _judge(task, body.caller_label, purpose, now) == "heartbeat":
-            return Result(200, _renew(task, now))
-        rule = PRECONDITIONS[purpose]
-        start_work = purpose == "implementation" and task.status == "todo"
-        try:
-            lock_store.acquire_lock(
-                task, body.caller_label, purpose, config.lock_ttl_seconds(purpose), now,
-                rule[0] if rule else None, rule[1] if rule else None, start_work)
-        except Cancelled as cancelled:
-            if lock_store.project_missing(cancelled):
-                raise NotFound("Task not found.", {"task_id": task_id}) from cancelled
-            seen = lock_store.failed_task_item(cancelled, task_id)
-            if seen is not None:
-                _judge(seen, body.caller_label, purpose, now)
-            raise Retry() from cancelled
-        return Result(201, lock_view(task, now))
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            now = now_ms()
+            if _judge(task, body.caller_label, purpose, now) == "heartbeat":
+                return Result(200, _renew(task, now))
+            rule = PRECONDITIONS[purpose]
+            start_work = purpose == "implementation" and task.status == "todo"
+            try:
+                lock_store.acquire_lock(
+                    task, body.caller_label, purpose, config.lock_ttl_seconds(purpose), now,
+                    rule[0] if rule else None, rule[1] if rule else None, start_work)
+            except Cancelled as cancelled:
+                if lock_store.project_missing(cancelled):
+                    raise NotFound("Task not found.", {"task_id": task_id}) from cancelled
+                seen = lock_store.failed_task_item(cancelled, task_id)
+                if seen is not None:
+                    _judge(seen, body.caller_label, purpose, now)
+                raise Retry() from cancelled
+            return Result(201, lock_view(task, now))
 
     return retrying(attempt)
 
@@ -83,17 +82,18 @@ def heartbeat(call: Call, task_id: str, caller: str) -> Result:
     check_identity(call.caller, caller)
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        now = now_ms()
-        if task.lock_caller is None:
-            raise NotFound("The task has no lock.", {"task_id": task_id})
-        if not is_live(int(task.lock_expires_ms), now):
-            raise LockExpired("The lock has expired; acquire it again.",
-                              {"expired_at": iso_from_ms(int(task.lock_expires_ms))})
-        if task.lock_caller != caller:
-            raise NotLockHolder("Only the holder may heartbeat this lock.",
-                                {"caller_label": task.lock_caller})
-        return Result(200, _renew(task, now))
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            now = now_ms()
+            if task.lock_caller is None:
+                raise NotFound("The task has no lock.", {"task_id": task_id})
+            if not is_live(int(task.lock_expires_ms), now):
+                raise LockExpired("The lock has expired; acquire it again.",
+                                  {"expired_at": iso_from_ms(int(task.lock_expires_ms))})
+            if task.lock_caller != caller:
+                raise NotLockHolder("Only the holder may heartbeat this lock.",
+                                    {"caller_label": task.lock_caller})
+            return Result(200, _renew(task, now))
 
     return retrying(attempt)
 
@@ -119,35 +119,30 @@ def release(call: Call, task_id: str, caller: str | None, force: bool) -> Result
         check_identity(call.caller, caller)
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        now = now_ms()
-        if task.lock_caller is None or not is_live(int(task.lock_expires_ms), now):
-            raise NotFound("The task has no live lock.", {"task_id": task_id})
-        note = None
-        if task.lock_caller != caller:
-            if not force:
-                raise NotLockHolder("Only the holder may release this lock (or use force=true).",
-                                    {"caller_label": task.lock_caller})
-            check_force_allowed(call)
-            author = caller if caller is not None else "system"
-            note = new_log_entry(
-                task, author, "note",
-                f"Force-released the {task.lock_purpose} lock held by {task.lock_caller}.",
-                iso_from_ms(now))
-        try:
-            lock_store.remove_lock(task, now, note)
-        except Cancelled as cancelled:
-            raise Retry() from cancelled
-        return Result(204, None)
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            now = now_ms()
+            if task.lock_caller is None or not is_live(int(task.lock_expires_ms), now):
+                raise NotFound("The task has no live lock.", {"task_id": task_id})
+            note = None
+            if task.lock_caller != caller:
+                if not force:
+                    raise NotLockHolder("Only the holder may release this lock (or use force=true).",
+                                        {"caller_label": task.lock_caller})
+                author = caller if caller is not None else "system"
+                note = new_log_entry(
+                    task, author, "note",
+                    f"Force-released the {task.lock_purpose} lock held by {task.lock_caller}.",
+                    iso_from_ms(now))
+            try:
+                lock_store.remove_lock(task, now, note)
+            except Cancelled as cancelled:
+                if lock_store.project_missing(cancelled):
+                    raise NotFound("Task not found.", {"task_id": task_id}) from cancelled
+                raise Retry() from cancelled
+            return Result(204, None)
 
     return retrying(attempt)
-
-
-def check_force_allowed(call: Call) -> None:
-    from chalicelib.errors import Forbidden
-
-    if not call.caller.is_admin:
-        raise Forbidden("Only an admin token may force-release another caller's lock.")
 
 
 def list_locks(project_id: str | None, offset: int, limit: int) -> Result:

@@ -42,7 +42,7 @@ from chalicelib.services.tasks import MAX_DEPTH, build_task, refuse_under_cancel
 from chalicelib.store import records as record_store
 from chalicelib.store.db import Transaction
 from chalicelib.store.tables import CommitItem, TaskItem
-from chalicelib.store.tasks import get_ancestors, get_live_task, get_task, stage
+from chalicelib.store.tasks import get_ancestors, get_live_task, get_task_for_write, refusals_visible, stage
 from chalicelib.views import commit_view, work_log_view
 
 LOG_OPERATION = {"size": "sizing", "breakdown": "breakdown", "refine": "refinement",
@@ -74,29 +74,28 @@ def _operate(call: Call, task_id: str, body: OperationBody, operation: str,
     author = default_author(call.caller, body.author, body.caller_label)
 
     def attempt() -> Result:
-        task = get_task(task_id)
-        if task is None:
-            raise NotFound("Task not found.", {"task_id": task_id})
-        now = now_ms()
-        verdict = operation_verdict(current_lock(task), now, body.caller_label, operation)
-        if verdict == "required":
-            raise LockRequired(f"{operation} needs a live lock held by {body.caller_label}.",
-                               {"accepted_purposes": sorted(OPERATION_PURPOSES[operation])})
-        if verdict == "conflict":
-            raise conflict(task, now)
-        at = iso_from_ms(now)
-        chain = get_ancestors(task) if needs_ancestors(task) else []
-        workspace = Workspace(chain + [task], at)
-        tx = Transaction()
-        condition = _lock_condition(task, body.caller_label, operation, now)
-        body_out = mutate(workspace, task, tx, author)
-        if body.release_lock:
-            clear_lock(task)
-            workspace.changed(task)
-        record_store.add_work_log(
-            tx, record_store.new_log_entry(task, author, LOG_OPERATION[operation], body.work_log_content, at))
-        stage(workspace, task.project_id, tx, conditions={task.id: condition})
-        return commit_with(call, tx, Result(200, body_out()), task.project_id)
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            now = now_ms()
+            verdict = operation_verdict(current_lock(task), now, body.caller_label, operation)
+            if verdict == "required":
+                raise LockRequired(f"{operation} needs a live lock held by {body.caller_label}.",
+                                   {"accepted_purposes": sorted(OPERATION_PURPOSES[operation])})
+            if verdict == "conflict":
+                raise conflict(task, now)
+            at = iso_from_ms(now)
+            chain = get_ancestors(task) if needs_ancestors(task) else []
+            workspace = Workspace(chain + [task], at)
+            tx = Transaction()
+            condition = _lock_condition(task, body.caller_label, operation, now)
+            body_out = mutate(workspace, task, tx, author)
+            if body.release_lock:
+                clear_lock(task)
+                workspace.changed(task)
+            record_store.add_work_log(
+                tx, record_store.new_log_entry(task, author, LOG_OPERATION[operation], body.work_log_content, at))
+            stage(workspace, task.project_id, tx, conditions={task.id: condition})
+            return commit_with(call, tx, Result(200, body_out()), task.project_id)
 
     return write(call, attempt)
 
@@ -216,21 +215,22 @@ def flag_refinement(call: Call, task_id: str, body: FlagRefinement) -> Result:
     author = default_author(call.caller, body.author, "anonymous")
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        at = now_iso()
-        workspace = Workspace([task], at)
-        before = stored_state(task)
-        existing = task.refinement_notes if task.needs_refinement else None
-        task.refinement_notes = (f"{existing}\n{body.refinement_notes}" if existing
-                                 else body.refinement_notes)
-        task.needs_refinement = True
-        touch_if_changed(task, before, at)
-        workspace.changed(task)
-        tx = Transaction()
-        record_store.add_work_log(
-            tx, record_store.new_log_entry(task, author, "note", body.refinement_notes, at))
-        stage(workspace, task.project_id, tx)
-        return commit_with(call, tx, Result(200, view(task)), task.project_id)
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            at = now_iso()
+            workspace = Workspace([task], at)
+            before = stored_state(task)
+            existing = task.refinement_notes if task.needs_refinement else None
+            task.refinement_notes = (f"{existing}\n{body.refinement_notes}" if existing
+                                     else body.refinement_notes)
+            task.needs_refinement = True
+            touch_if_changed(task, before, at)
+            workspace.changed(task)
+            tx = Transaction()
+            record_store.add_work_log(
+                tx, record_store.new_log_entry(task, author, "note", body.refinement_notes, at))
+            stage(workspace, task.project_id, tx)
+            return commit_with(call, tx, Result(200, view(task)), task.project_id)
 
     return write(call, attempt)
 
@@ -240,13 +240,14 @@ def add_work_log(call: Call, task_id: str, body: WorkLogCreate) -> Result:
     author = default_author(call.caller, body.author, "anonymous")
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        entry = record_store.new_log_entry(task, author, body.operation, body.content, now_iso())
-        tx = Transaction()
-        record_store.add_work_log(tx, entry)
-        stage(Workspace([], entry.created_at), task.project_id, tx,
-              conditions={task.id: TaskItem.id.exists()})
-        return commit_with(call, tx, Result(201, work_log_view(entry)), task.project_id)
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            entry = record_store.new_log_entry(task, author, body.operation, body.content, now_iso())
+            tx = Transaction()
+            record_store.add_work_log(tx, entry)
+            stage(Workspace([], entry.created_at), task.project_id, tx,
+                  conditions={task.id: TaskItem.id.exists()})
+            return commit_with(call, tx, Result(201, work_log_view(entry)), task.project_id)
 
     return write(call, attempt)
 

@@ -34,6 +34,9 @@ from chalicelib.store.tasks import (
     get_descendants,
     get_live_task,
     get_project,
+    get_task_for_write,
+    refusals_visible,
+    require_visible,
     get_tasks,
     iter_children,
     list_children,
@@ -141,21 +144,22 @@ def create_subtask(call: Call, parent_id: str, body: TaskCreate) -> Result:
     parent_id = require_uuid(parent_id, "Task")
 
     def attempt() -> Result:
-        parent, _project = get_live_task(parent_id)
-        if parent.depth + 1 > MAX_DEPTH:
-            raise DepthLimitExceeded(details={"max_depth": MAX_DEPTH, "parent_depth": parent.depth})
-        chain = get_ancestors(parent) + [parent]
-        refuse_under_cancelled(chain)
-        count = int(parent.children_count)
-        position = count if body.position is None else min(body.position, count)
-        now = now_iso()
-        workspace = Workspace(chain, now)
-        _shift(workspace, _siblings_from(parent.id, position, count), +1)
-        task = build_task(parent.project_id, parent, body, now, position)
-        workspace.add(task)
-        tx = Transaction()
-        stage(workspace, parent.project_id, tx)
-        return commit_with(call, tx, Result(201, view(task)), parent.project_id)
+        parent = get_task_for_write(parent_id)
+        with refusals_visible(parent):
+            if parent.depth + 1 > MAX_DEPTH:
+                raise DepthLimitExceeded(details={"max_depth": MAX_DEPTH, "parent_depth": parent.depth})
+            chain = get_ancestors(parent) + [parent]
+            refuse_under_cancelled(chain)
+            count = int(parent.children_count)
+            position = count if body.position is None else min(body.position, count)
+            now = now_iso()
+            workspace = Workspace(chain, now)
+            _shift(workspace, _siblings_from(parent.id, position, count), +1)
+            task = build_task(parent.project_id, parent, body, now, position)
+            workspace.add(task)
+            tx = Transaction()
+            stage(workspace, parent.project_id, tx)
+            return commit_with(call, tx, Result(201, view(task)), parent.project_id)
 
     return write(call, attempt)
 
@@ -225,31 +229,33 @@ def update_task(call: Call, task_id: str, body: TaskUpdate) -> Result:
     sent = body.model_fields_set
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        now = now_iso()
-        points_change = "points" in sent and body.points != task.points
-        workspace = Workspace((get_ancestors(task) if points_change else []) + [task], now)
-        before = stored_state(task)
-        for field in ("name", "description", "context"):
-            if field in sent and getattr(body, field) != getattr(task, field):
-                setattr(task, field, getattr(body, field))
-                task.content_changed_at = now
-        if "context" in sent:
-            task.context_captured_at = now if body.context is not None else None
-        for field in ("task_type", "priority"):
-            if field in sent:
-                setattr(task, field, getattr(body, field))
-        if "points" in sent:
-            task.points = body.points
-            task.points_breakdown = None
-            task.sizing_confidence = None
-        if not touch_if_changed(task, before, now):
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            now = now_iso()
+            points_change = "points" in sent and body.points != task.points
+            workspace = Workspace((get_ancestors(task) if points_change else []) + [task], now)
+            before = stored_state(task)
+            for field in ("name", "description", "context"):
+                if field in sent and getattr(body, field) != getattr(task, field):
+                    setattr(task, field, getattr(body, field))
+                    task.content_changed_at = now
+            if "context" in sent:
+                task.context_captured_at = now if body.context is not None else None
+            for field in ("task_type", "priority"):
+                if field in sent:
+                    setattr(task, field, getattr(body, field))
+            if "points" in sent:
+                task.points = body.points
+                task.points_breakdown = None
+                task.sizing_confidence = None
+            if not touch_if_changed(task, before, now):
+                require_visible(task)
+                return Result(200, view(task))
+            workspace.changed(task)
+            tx = Transaction()
+            stage(workspace, task.project_id, tx)
+            commit(tx)
             return Result(200, view(task))
-        workspace.changed(task)
-        tx = Transaction()
-        stage(workspace, task.project_id, tx)
-        commit(tx)
-        return Result(200, view(task))
 
     return retrying(attempt)
 
@@ -262,27 +268,29 @@ def change_status(call: Call, task_id: str, body: StatusChange) -> Result:
         return cancel_subtree(task_id)
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
-        current = task.status
-        if current == target:
+        task = get_task_for_write(task_id)
+        with refusals_visible(task):
+            current = task.status
+            if current == target:
+                require_visible(task)
+                return Result(200, view(task))
+            move = {"from": current, "to": target}
+            if not transition_allowed(current, target):
+                raise InvalidStatusTransition(f"A task cannot go from {current} to {target}.", move)
+            chain = get_ancestors(task)
+            if target in OPEN:
+                refuse_under_cancelled(chain, move)
+            if target == "done" and task.open_descendants > 0:
+                raise InvalidStatusTransition(
+                    "A task may be done only when none of its descendants is todo or doing.",
+                    {**move, "open_descendants": int(task.open_descendants)},
+                )
+            workspace = Workspace(chain + [task], now_iso())
+            workspace.set_status(task, target)
+            tx = Transaction()
+            stage(workspace, task.project_id, tx)
+            commit(tx)
             return Result(200, view(task))
-        move = {"from": current, "to": target}
-        if not transition_allowed(current, target):
-            raise InvalidStatusTransition(f"A task cannot go from {current} to {target}.", move)
-        chain = get_ancestors(task)
-        if target in OPEN:
-            refuse_under_cancelled(chain, move)
-        if target == "done" and task.open_descendants > 0:
-            raise InvalidStatusTransition(
-                "A task may be done only when none of its descendants is todo or doing.",
-                {**move, "open_descendants": int(task.open_descendants)},
-            )
-        workspace = Workspace(chain + [task], now_iso())
-        workspace.set_status(task, target)
-        tx = Transaction()
-        stage(workspace, task.project_id, tx)
-        commit(tx)
-        return Result(200, view(task))
 
     return retrying(attempt)
 
@@ -372,7 +380,7 @@ def _delete_round(task_id: str) -> tuple[bool, list[str]]:
     stage(workspace, task.project_id, tx, project_actions, project_condition)
     commit(tx)
     if final and len(siblings) > room:
-        _renumber(key, total - 1, task.project_id)
+        retrying(lambda: _close_gap(key, total - 1, task))
     return final, [item.id for item in chosen]
 
 
@@ -382,25 +390,14 @@ def _sibling_count(task: TaskItem, chain: list[TaskItem], project: ProjectItem) 
     return int(chain[-1].children_count)
 
 
-def _renumber(key: str, total: int, project_id: str) -> None:
-    """Close a gap in sibling positions left by a delete too wide for one transaction."""
-    def attempt() -> bool:
-        siblings = list(iter_children(key))
-        if len(siblings) != total:
-            raise Retry()
-        workspace = Workspace([], now_iso())
-        for index, sibling in enumerate(siblings):
-            if int(sibling.position) != index and len(workspace.touched) < ROUND_BUDGET:
-                _shift(workspace, [sibling], index - int(sibling.position))
-        if not workspace.touched:
-            return True
-        tx = Transaction()
-        stage(workspace, project_id, tx)
-        commit(tx)
-        return False
-
-    while not retrying(attempt):
-        pass
+def _close_gap(key: str, total: int, removed: TaskItem) -> None:
+    """Renumber siblings after a delete too wide to shift in its own transaction."""
+    project = get_project(removed.project_id)
+    if project is None:
+        return
+    parent = get_tasks([removed.parent_task_id])[removed.parent_task_id] \
+        if removed.parent_task_id else None
+    _write_order(_current_order(key, total), removed.project_id, None, parent, total)
 
 
 def _delete_records(task_ids: list[str]) -> None:
@@ -417,31 +414,73 @@ def reorder(call: Call, task_id: str, position: int) -> Result:
 
     def attempt() -> Result:
         task, project = get_live_task(task_id)
+        parent = get_tasks([task.parent_task_id])[task.parent_task_id] \
+            if task.parent_task_id else None
         key = parent_key(task.project_id, task.parent_task_id)
-        parent = get_tasks([task.parent_task_id])[task.parent_task_id] if task.parent_task_id else None
         total = int(parent.children_count if parent is not None else project.top_level_count)
-        siblings = list(iter_children(key))
-        if [int(s.position) for s in siblings] != list(range(total)):
-            raise Retry()
-        order = [s for s in siblings if s.id != task.id]
-        order.insert(min(position, len(order)), next(s for s in siblings if s.id == task.id))
-        now = now_iso()
-        workspace = Workspace([], now)
-        for index, sibling in enumerate(order):
-            if int(sibling.position) != index:
-                _shift(workspace, [sibling], index - int(sibling.position))
-                if sibling.id == task_id:
-                    sibling.updated_at = now  # its own move is a change; its siblings' not
-        tx = Transaction()
-        if parent is not None:
-            tx.check(TaskItem, parent.id, TaskItem.version == parent.version, f"task:{parent.id}")
-            stage(workspace, task.project_id, tx)
-        else:
-            stage(workspace, task.project_id, tx,
-                  project_actions=[ProjectItem.top_level_count.set(total)],
-                  project_condition=ProjectItem.top_level_count == total)
-        commit(tx)
-        moved = workspace.tasks.get(task.id, task)
+        siblings = _current_order(key, total)
+        moved = next(s for s in siblings if s.id == task_id)
+        order = [s for s in siblings if s.id != task_id]
+        order.insert(min(position, len(order)), moved)
+        _write_order(order, task.project_id, moved, parent, total)
         return Result(200, view(moved))
 
     return retrying(attempt)
+
+
+def _current_order(key: str, total: int) -> list[TaskItem]:
+    """Siblings in position order; the parent's count proves the index read complete. An
+    interrupted wide move leaves a gap, never a duplicate, so the order is still known."""
+    siblings = sorted(iter_children(key), key=lambda s: (int(s.position), s.created_at))
+    if len(siblings) != total:
+        raise Retry()
+    return siblings
+
+
+def _write_order(order: list[TaskItem], project_id: str, moved: TaskItem | None,
+                 parent: TaskItem | None, total: int) -> None:
+    """Number `order` 0..n-1. A move wider than one transaction parks the moved task at the
+    end, shifts the others block by block toward free positions, then places it."""
+    now = now_iso()
+    changes = [(index, s) for index, s in enumerate(order) if int(s.position) != index]
+    if len(changes) <= ROUND_BUDGET:
+        _commit_positions(changes, project_id, moved, parent, total, now)
+        return
+    others = [(index, s) for index, s in changes if s is not moved]
+    if moved is not None and any(s is moved for _, s in changes):
+        target = order.index(moved)
+        _commit_positions([(total, moved)], project_id, moved, parent, total, now)
+        changes_after = [(target, moved)]
+    else:
+        changes_after = []
+    # rising shifts from the top down, falling ones from the bottom up: each target is free
+    others.sort(key=lambda change: -change[0] if change[0] > int(change[1].position)
+                else change[0])
+    for start in range(0, len(others), ROUND_BUDGET):
+        _commit_positions(others[start:start + ROUND_BUDGET], project_id, moved, parent,
+                          total, now)
+    if changes_after:
+        _commit_positions(changes_after, project_id, moved, parent, total, now)
+
+
+def _commit_positions(changes: list[tuple[int, TaskItem]], project_id: str,
+                      moved: TaskItem | None, parent: TaskItem | None, total: int,
+                      now: str) -> None:
+    """One transaction of position changes, guarded against a sibling arriving or leaving."""
+    workspace = Workspace([], now)
+    for index, sibling in changes:
+        _shift(workspace, [sibling], index - int(sibling.position))
+        if sibling is moved:
+            sibling.updated_at = now  # its own move is a change; its siblings' are not
+    tx = Transaction()
+    if parent is not None:
+        tx.check(TaskItem, parent.id, TaskItem.version == parent.version, f"task:{parent.id}")
+        stage(workspace, project_id, tx)
+    else:
+        stage(workspace, project_id, tx,
+              project_actions=[ProjectItem.top_level_count.set(total)],
+              project_condition=ProjectItem.top_level_count == total)
+    commit(tx)
+    for _, sibling in changes:  # written: later rounds compare against the new state
+        sibling._snapshot = sibling.serialize(null_check=False)
+        sibling.version = int(sibling.version) + 1

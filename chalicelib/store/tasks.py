@@ -1,10 +1,11 @@
 """Reading tasks and writing a Workspace's changes in one transaction."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from chalicelib.domain.tree import Workspace
-from chalicelib.errors import NotFound
+from chalicelib.errors import ChorusError, NotFound
 from chalicelib.store.db import Cancelled, Retry, Transaction, connection
 from chalicelib.store.tables import ProjectItem, TaskItem
 
@@ -51,6 +52,32 @@ def live_project_ids(project_ids: Iterable[str]) -> set[str]:
     connection()
     return {p.id for p in ProjectItem.batch_get(keys, consistent_read=True,
                                                  attributes_to_get=["id"])}
+
+
+def get_task_for_write(task_id: str) -> TaskItem:
+    """The task, for a write whose transaction checks that its project still exists (so a
+    deleted project's task still answers 404, without a second read)."""
+    task = get_task(task_id)
+    if task is None:
+        raise NotFound("Task not found.", {"task_id": task_id})
+    return task
+
+
+def require_visible(task: TaskItem) -> None:
+    """For answers given without a transaction (errors, no-ops): 404 once the project is gone."""
+    if get_project(task.project_id) is None:
+        raise NotFound("Task not found.", {"task_id": task.id})
+
+
+@contextmanager
+def refusals_visible(task: TaskItem) -> Iterator[None]:
+    """A refusal raised before the transaction is only given while the project exists."""
+    try:
+        yield
+    except ChorusError as error:
+        if not isinstance(error, NotFound):
+            require_visible(task)
+        raise
 
 
 def get_tasks(task_ids: Iterable[str]) -> dict[str, TaskItem]:
