@@ -8,7 +8,7 @@ ARGS ?=
 
 CLIENT_VENV := client/.venv
 
-.PHONY: deps run test test-unit test-contract test-client bench clean
+.PHONY: deps run test test-unit test-contract test-client bench swarm clean
 
 deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -39,6 +39,12 @@ $(CLIENT_VENV)/.installed: client/pyproject.toml
 
 test-client: deps $(CLIENT_VENV)/.installed
 	$(CLIENT_VENV)/bin/python -m pytest -q -p no:cacheprovider client/tests
+
+bench: deps
+	$(PY) scripts/bench.py
+
+swarm: deps
+	$(PY) scripts/swarm.py --agents 16 --tasks 500
 
 clean:
 	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules
