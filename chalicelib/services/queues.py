@@ -48,7 +48,7 @@ def _page(items: Iterator[TaskItem], offset: int, limit: int, sort: str,
 
 def _page_size(offset: int, limit: int, sort: str) -> int | None:
     """Read just past the page in the index's own order; other orders read the queue."""
-    return offset + limit + 1 if sort == DEFAULT_SORT else None
+    return min(offset + limit + 1, 1000) if sort == DEFAULT_SORT else None
 
 
 def backlog(project_id: str, offset: int, limit: int, sort: str) -> Result:

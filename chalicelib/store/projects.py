@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from itertools import islice
 
 from chalicelib.store.db import Transaction, connection
 from chalicelib.store.tables import (
@@ -16,6 +17,7 @@ from chalicelib.store.tasks import PROJECT_TAG, _loaded, commit
 LIVE = "projects"
 PURGE = "purge"
 PURGE_PREFIX = "purge#"
+MAX_PAGE = 1000
 
 
 def new_project(project_id: str, name: str, description: str | None, now: str) -> ProjectItem:
@@ -32,8 +34,9 @@ def add_project(tx: Transaction, project: ProjectItem) -> None:
 def list_projects(offset: int, limit: int) -> tuple[list[ProjectItem], bool]:
     """Oldest first; reads offset + limit + 1 index entries."""
     connection()
-    items = ProjectItem.by_list.query(LIVE, limit=offset + limit + 1)
-    page = [_loaded(p) for p in items][offset:]
+    wanted = offset + limit + 1
+    items = ProjectItem.by_list.query(LIVE, page_size=min(wanted, MAX_PAGE))
+    page = [_loaded(p) for p in islice(items, wanted)][offset:]
     return page[:limit], len(page) > limit
 
 
