@@ -59,7 +59,7 @@ def read_json_object(raw: bytes | None, limit: int = BODY_LIMIT) -> dict:
         raise MalformedRequest("A JSON object body is required.")
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise MalformedRequest("The request body is not valid JSON.") from error
     if not isinstance(value, dict):
         raise MalformedRequest("The request body must be a JSON object.")

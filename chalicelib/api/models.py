@@ -2,6 +2,7 @@
 generate /openapi.json, so the documentation cannot drift from the checks."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
@@ -40,6 +41,8 @@ def _name(limit: int):
         trimmed = _encodable(value).strip()
         if not trimmed:
             raise ValueError("must not be blank")
+        if any(unicodedata.category(char) == "Cc" for char in trimmed):
+            raise ValueError("must not contain control characters")
         if len(trimmed) > limit:
             raise ValueError(f"at most {limit} characters")
         return trimmed
