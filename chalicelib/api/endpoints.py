@@ -62,7 +62,8 @@ def _openapi(call, body, query) -> Result:
 ENDPOINTS: list[Endpoint] = [
     Endpoint("health", "GET", "/health", _health, "Liveness, version and datastore.",
              response=m.Health),
-    Endpoint("openapi", "GET", "/openapi.json", _openapi, "This OpenAPI 3.1 document."),
+    Endpoint("openapi", "GET", "/openapi.json", _openapi, "This OpenAPI 3.1 document.",
+             response=dict[str, Any]),
     # projects
     Endpoint("create_project", "POST", "/projects",
              lambda c, b, qy: _services("projects").create_project(c, b),
@@ -90,7 +91,8 @@ ENDPOINTS: list[Endpoint] = [
              lambda c, b, qy, project_id: _services("transfer").export_project(
                  project_id, qy.format == "markdown"),
              "A lossless snapshot (or a download URL when over 6 MB); ?format=markdown gives "
-             "a checklist.", query=q.ExportQuery),
+             "a checklist.", query=q.ExportQuery,
+             response=m.ProjectExport | m.LargeExport),
     Endpoint("import_project", "POST", "/projects/import",
              lambda c, b, qy: _services("transfer").import_project(c, b),
              "Create a new project from an export (inline, or {upload_id}).", 201,

@@ -58,12 +58,17 @@ def _operation(endpoint: Any, definitions: dict) -> dict:
     if parameters:
         operation["parameters"] = parameters
     if endpoint.body is not None:
+        bodies = [endpoint.body] + ([endpoint.alternative_body] if endpoint.alternative_body
+                                    else [])
+        refs = [{"$ref": _REF.format(model=body.__name__)} for body in bodies]
         operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": _REF.format(model=endpoint.body.__name__)}}}}
+            "schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}}}
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.response is not None:
         success["content"] = {"application/json": {
             "schema": _schema_of(endpoint.response, definitions)}}
+    if endpoint.name == "export_project":
+        success["content"]["text/markdown"] = {"schema": {"type": "string"}}
     responses = {str(endpoint.status): success}
     for status, description in _ERRORS.items():
         responses[status] = {"description": description, "content": {"application/json": {
@@ -77,6 +82,7 @@ def document() -> dict:
     from chalicelib.api.endpoints import ENDPOINTS
 
     bodies = {e.body for e in ENDPOINTS if e.body is not None}
+    bodies |= {e.alternative_body for e in ENDPOINTS if e.alternative_body is not None}
     _, schemas = models_json_schema(
         [(model, "validation") for model in sorted(bodies, key=lambda b: b.__name__)]
         + [(m.ErrorEnvelope, "serialization")],

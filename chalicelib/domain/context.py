@@ -43,8 +43,9 @@ def _largest(low: int, high: int, fits) -> int:
 def fit(document: dict, max_bytes: int) -> dict:
     """Drop the oldest work-log entries, then the oldest commits, then shorten the farthest
     ancestors' descriptions and contexts, only as far as needed."""
-    if size_of(document) <= max_bytes:
-        return {**document, "truncated": False, "truncation": None}
+    whole = {**document, "truncated": False, "truncation": None}
+    if size_of(whole) <= max_bytes:
+        return whole
     log, commits = document["work_log"], document["commits"] or []
     ancestors = [dict(a) for a in document["ancestors"]]
     truncation: dict[str, Any] = {

@@ -111,8 +111,6 @@ def _markdown_line(task: TaskItem) -> str:
         notes.append(f"{points} pts")
     if task.status in ("doing", "wont_do"):
         notes.append(task.status)
-    if task.status in OPEN and task.readiness not in ("ready", "blocked_by_children"):
-        notes.append(task.readiness)
     indent = "  " * int(task.depth)
     return f"{indent}- [{'x' if done else ' '}] {name} ({', '.join(notes)})"
 
