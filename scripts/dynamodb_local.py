@@ -47,7 +47,7 @@ def credentials(data_dir: Path | None) -> tuple[str, str]:
     if path.exists():
         saved = json.loads(path.read_text())
         return saved["access_key_id"], saved["secret_access_key"]
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = ("local" + secrets.token_hex(12), secrets.token_hex(20))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -106,8 +106,9 @@ def start(data_dir: Path | None, port: int | None = None, timeout: float = 60) -
     lib = distribution()
     port = port or free_port()
     storage = ["-inMemory"]
-    if data_dir is not None:
-        (data_dir / "dynamodb").mkdir(parents=True, exist_ok=True)
+    if data_dir is not None:  # only this user may read the data (and the key in its name)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (data_dir / "dynamodb").mkdir(mode=0o700, parents=True, exist_ok=True)
         storage = ["-dbPath", str(data_dir / "dynamodb")]
     command = [
         os.environ.get("CHORUS_JAVA", "java"), "-Xms64m", "-Xmx1g",

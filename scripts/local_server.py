@@ -63,9 +63,20 @@ def start_s3() -> str:
 def make_api_server(host: str, port: int):
     """Chalice's local server, with SPEC §5 envelopes for what the gateway itself answers."""
     from chalice.config import Config
-    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
+    from chalice.local import (
+        ChaliceRequestHandler,
+        CustomLocalChalice,
+        LocalChalice,
+        LocalDevServer,
+        ThreadedHTTPServer,
+    )
 
     from app import app
+
+    # what `chalice local` does: app.current_request becomes per thread (the server is
+    # threaded; without this, concurrent requests would read each other's bodies)
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
     from chalicelib.api.http import chosen_request_id, dumps, error_body, _request_id
 
     class Handler(ChaliceRequestHandler):

@@ -120,7 +120,9 @@ def _is_datastore_fault(error: Exception) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
     from pynamodb.exceptions import PynamoDBException
 
-    return isinstance(error, (PynamoDBException, BotoCoreError, ClientError))
+    from chalicelib.store.db import Cancelled
+
+    return isinstance(error, (PynamoDBException, BotoCoreError, ClientError, Cancelled))
 
 
 def guarded(handler: Callable[..., Response]) -> Callable[..., Response]:

@@ -10,7 +10,7 @@ from typing import Any, Callable, TypeVar
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib import faults, metrics
-from chalicelib.errors import ConcurrentModification, PayloadTooLarge
+from chalicelib.errors import ConcurrentModification, PayloadTooLarge, Unavailable
 from chalicelib.store.tables import ALL_MODELS, TaskItem
 
 T = TypeVar("T")
@@ -19,7 +19,12 @@ WRITE_ATTEMPTS = 12
 
 
 class Retry(Exception):
-    """The data changed between our read and our write: read again and redo the work."""
+    """The data changed between our read and our write (or DynamoDB throttled the write):
+    read again and redo the work."""
+
+    def __init__(self, throttled: bool = False):
+        super().__init__("throttled" if throttled else "conflict")
+        self.throttled = throttled
 
 
 @dataclass
@@ -44,18 +49,15 @@ class Cancelled(Exception):
         return all(f.code in ("TransactionConflict", "None") for f in self.failures)
 
 
-_instrumented: set[int] = set()
-
-
 def connection():
     """The low-level pynamodb connection for transactions; on first use every model's
     botocore client is instrumented, so per-request metrics count all DynamoDB calls."""
     for model in ALL_MODELS:
         client = model._get_connection().connection.client
-        if id(client) not in _instrumented:
+        if not getattr(client, "_chorus_instrumented", False):
             metrics.instrument(client)
             faults.install(client)
-            _instrumented.add(id(client))
+            client._chorus_instrumented = True
     return TaskItem._get_connection().connection
 
 
@@ -133,14 +135,17 @@ NOT_APPLIED = frozenset({
 
 
 def retrying(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
-    """Run a read-modify-write until it commits; conflicts back off with jitter."""
+    """Run a read-modify-write until it commits; conflicts back off with jitter. Out of
+    attempts: 409 after conflicts, 503 after throttling."""
+    throttled = False
     for attempt in range(attempts):
         try:
             return work()
-        except Retry:
-            pass
+        except Retry as retry:
+            throttled = retry.throttled
         except PynamoDBException as error:
             if error.cause_response_code not in NOT_APPLIED or attempt == attempts - 1:
                 raise
+            throttled = True
         time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
-    raise ConcurrentModification()
+    raise Unavailable() if throttled else ConcurrentModification()

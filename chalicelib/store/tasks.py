@@ -203,9 +203,9 @@ def commit(tx: Transaction) -> None:
         project = cancelled.failed(PROJECT_TAG)
         if project is not None and project.code == "ConditionalCheckFailed" and not project.item:
             raise NotFound("Project not found.") from cancelled
-        if all(f.code in ("ConditionalCheckFailed", "TransactionConflict")
-               for f in cancelled.failures):
-            raise Retry() from cancelled
+        codes = {f.code for f in cancelled.failures}
+        if codes <= {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"}:
+            raise Retry(throttled="ThrottlingError" in codes) from cancelled
         raise
 
 
