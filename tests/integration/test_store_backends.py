@@ -448,3 +448,31 @@ def test_deleting_a_project_hides_it_at_once_and_purges_every_item(api, backend)
     assert _items_of(pid) == []
     assert _ok(api.get(f"/tasks/{keep_task['id']}"))["name"] == "kept"
     assert_consistent(api, keep["id"])
+
+
+@pytest.mark.slow
+def test_deleting_a_3000_task_project_is_404_at_once_and_the_purge_finishes_later(
+        local_api, monkeypatch):
+    from chalicelib.services import projects as project_service
+    from chalicelib.services.maintenance import run_maintenance
+
+    tasks = [{"id": f"t{i}", "parent_task_id": None if i < 30 else f"t{i % 30}",
+              "name": f"task {i}", "task_type": "bug", "status": "todo",
+              "work_log_entries": [{"author": "seed", "operation": "note", "content": "x",
+                                    "created_at": "2026-01-01T00:00:00Z"}] if i % 10 == 0
+              else [], "commits": []}
+             for i in range(3000)]
+    export = {"format_version": 1, "project": {"name": "big"}, "tasks": tasks}
+    project = _ok(local_api.post("/projects/import", export), 201)
+    pid = project["id"]
+    assert project["task_count"] == 3000
+    some_task = _ok(local_api.get(f"/projects/{pid}/tasks?limit=1"))[0]
+
+    monkeypatch.setattr(project_service, "PURGE_SECONDS_IN_REQUEST", 0.01)
+    assert local_api.delete(f"/projects/{pid}").status_code == 204
+    assert local_api.get(f"/projects/{pid}").status_code == 404
+    assert local_api.get(f"/tasks/{some_task['id']}").status_code == 404
+    assert _items_of(pid), "the request was meant to leave the purge unfinished"
+
+    run_maintenance()
+    assert _items_of(pid) == []
