@@ -26,7 +26,11 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 $(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund
 
-frontend: $(FRONTEND_DEPS)
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+
+frontend: frontend/dist/index.html
+
+frontend/dist/index.html: $(FRONTEND_DEPS) $(FRONTEND_SOURCES)
 	npm run --prefix frontend build
 
 run: deps frontend
