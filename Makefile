@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DDB_PACKAGE := scripts/dynamodb-local
 ARGS ?=
+STAGE ?= dev
 
 CLIENT_VENV := client/.venv
 
-.PHONY: deps run frontend test test-unit test-contract test-client test-frontend test-e2e bench swarm clean
+.PHONY: deps run frontend test test-unit test-contract test-client test-frontend test-e2e bench swarm deploy destroy infra infra-tools clean
 
 deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -65,5 +66,21 @@ bench: deps
 swarm: deps
 	$(PY) scripts/swarm.py --agents 16 --tasks 500
 
+# make deploy STAGE=prod (ARGS=--dry-run prints every step and runs nothing)
+deploy: $(VENV)/.installed
+	$(PY) scripts/deploy.py deploy --stage $(STAGE) $(ARGS)
+
+# make destroy STAGE=dev (tables kept; ARGS=--delete-tables deletes them too)
+destroy: $(VENV)/.installed
+	$(PY) scripts/deploy.py destroy --stage $(STAGE) $(ARGS)
+
+# after changing chalicelib/store/tables.py or the stages in .chalice/config.json
+infra: $(VENV)/.installed
+	$(PY) scripts/build_template.py
+
+# cfn-lint and checkov in build/infra-tools (tests/infra creates it on first use too)
+infra-tools: $(VENV)/.installed
+	$(PY) scripts/infra_tools.py
+
 clean:
-	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules frontend/node_modules frontend/dist
+	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules frontend/node_modules frontend/dist build

@@ -208,19 +208,34 @@ def list_commits(task_id):
     return _handle("list_commits", task_id=task_id)
 
 
-# -- CORS preflight for every path (answered here, so every stage answers the same) ---------
-def _preflight_for(path: str):
+# -- every other method of every path: the CORS preflight and 405 (answered here rather than
+# by API Gateway, so that every stage answers the same, in the SPEC's envelope) -------------
+def _view_name(kind: str, path: str) -> str:
+    return kind + "_" + "".join(c if c.isalnum() else "_" for c in path.strip("/"))
+
+
+def _preflight_for(path: str, methods: list[str]):
     def preflight(**_path):
-        methods = list(app.routes[path])
         return http.preflight_response(app.current_request.headers.get("origin"), methods)
 
-    preflight.__name__ = "preflight_" + path.strip("/").replace("/", "_").replace("{", "") \
-        .replace("}", "").replace(".", "_").replace("-", "_")
+    preflight.__name__ = _view_name("preflight", path)
     return preflight
 
 
-for _path in list(app.routes):
-    app.route(_path, methods=["OPTIONS"])(_preflight_for(_path))
+def _not_allowed_for(path: str, methods: list[str]):
+    def not_allowed(**_path):
+        return http.method_not_allowed(methods)
+
+    not_allowed.__name__ = _view_name("not_allowed", path)
+    return not_allowed
+
+
+for _path, _views in list(app.routes.items()):
+    _allowed = list(_views)
+    app.route(_path, methods=["OPTIONS"])(_preflight_for(_path, _allowed))
+    _others = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD") if m not in _views]
+    if _others:
+        app.route(_path, methods=_others)(_not_allowed_for(_path, _allowed))
 
 
 # -- scheduled work -------------------------------------------------------------------------

@@ -177,7 +177,8 @@ def packaging_venv(python: str, version: str, plan: Plan) -> Path:
     """A virtualenv with Chalice and the app's requirements on the Lambda's Python version.
     The project's own .venv is used when its Python already is such a version."""
     own = ROOT / ".venv"
-    if Path(python).resolve() == (own / "bin" / "python").resolve() and (own / "bin" / "chalice").exists():
+    same = Path(python).resolve() == (own / "bin" / "python").resolve()
+    if same and (own / "bin" / "chalice").exists():
         return own
     venv = BUILD / f"lambda-python{version}"
     # boto3 stands in for the one the Lambda runtime provides (used by the package smoke test)
@@ -203,7 +204,8 @@ def prune_zip(path: Path, keep_services: Iterable[str] = BOTOCORE_SERVICES) -> t
     keep = set(keep_services)
     before = path.stat().st_size
     pruned = path.with_suffix(".pruned.zip")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(pruned, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(path) as source, \
+            zipfile.ZipFile(pruned, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             parts = info.filename.split("/")
             if (len(parts) > 3 and parts[0] == "botocore" and parts[1] == "data"
@@ -390,6 +392,8 @@ def ensure_first_admin_token(settings: dict, region: str, out: Callable[[str], N
         out("    " + line)
     if not announced:
         out("    an admin token exists already (tokens are shown once, when created)")
+    out(f"    more tokens: .venv/bin/python scripts/chorus_tokens.py --stage {settings['stage']} "
+        "create --label <who> --role agent")
 
 
 # -- commands --------------------------------------------------------------------------------------

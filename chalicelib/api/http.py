@@ -17,6 +17,7 @@ from chalicelib import config, metrics
 from chalicelib.errors import (
     ChorusError,
     MalformedRequest,
+    MethodNotAllowed,
     PayloadTooLarge,
     Unavailable,
     ValidationFailed,
@@ -165,6 +166,13 @@ def _as_envelope(response: Response) -> Response:
         status = 404
     return json_response(error_body(code, message), status,
                          {k: v for k, v in response.headers.items() if k.lower() == "allow"})
+
+
+def method_not_allowed(allowed: list[str]) -> Response:
+    error = MethodNotAllowed(details={"allowed": sorted(allowed)})
+    response = error_response(error)
+    response.headers["Allow"] = ", ".join(sorted(set(allowed) | {"OPTIONS"}))
+    return response
 
 
 def cors_headers(origin: str | None) -> dict[str, str]:

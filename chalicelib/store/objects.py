@@ -13,8 +13,12 @@ EXPORT_PREFIX = "exports/"
 
 def _client():
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=config.s3_endpoint(), region_name=config.region())
+    # SigV4 presigned URLs: S3 refuses the legacy signature on buckets made since 2020
+    return boto3.client("s3", endpoint_url=config.s3_endpoint(), region_name=config.region(),
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "virtual"}))
 
 
 def _expires_at() -> str:
