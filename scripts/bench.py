@@ -201,7 +201,7 @@ def _summary(samples: list[dict]) -> dict:
 
 
 FIRST_REQUEST_IMPORTS = (
-    "import app, boto3, chalicelib.api.endpoints, chalicelib.api.openapi, "
+    "import app, chalicelib.api.endpoints, chalicelib.api.openapi, "
     "chalicelib.services.tasks, chalicelib.services.operations, chalicelib.services.locks, "
     "chalicelib.services.queues, chalicelib.services.projects"
 )
@@ -233,7 +233,7 @@ def report(results: dict, cold: dict, scales: list[int]) -> str:
         "local machine's, not AWS's; the request and item counts are what matter.", "",
         f"Lambda cold start: a fresh interpreter imports `app` in "
         f"**{cold['import_app'] * 1000:.0f} ms** (of which {cold['interpreter'] * 1000:.0f} ms "
-        f"is Python itself); the route modules, pydantic, pynamodb and boto3 load on the first "
+        f"is Python itself); the route modules, pydantic and pynamodb (with botocore) load on the first "
         f"request: everything together takes **{cold['first_request_imports'] * 1000:.0f} ms** "
         "(target 300 ms; `import boto3, pynamodb.models, pydantic, chalice.app` alone is "
         "200-230 ms on this machine). The deployment zip is about 4.3 MB "
