@@ -82,7 +82,7 @@ CommitHash = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$")]
 class Body(BaseModel):
     """Request bodies: unknown fields rejected, JSON types strict; the optional fields named
     in `not_nullable` may be left out but not sent as null."""
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     not_nullable: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
@@ -214,7 +214,7 @@ class CommitCreate(CommitSpec):
 
 # -- responses (documentation; handlers build plain dicts of these shapes) ---------------
 class Response(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Lock(Response):

@@ -27,7 +27,7 @@ QueueOperation = Literal["sizing", "breakdown", "implementation", "refinement"]
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Paging(Query):
