@@ -267,10 +267,12 @@ def record_commit(call: Call, task_id: str, body: CommitCreate) -> Result:
         task, _project = get_live_task(task_id)
         commit_hash = body.commit_hash.lower()
         known = record_store.get_commits(task.id, [commit_hash]).get(commit_hash)
-        if known is not None:
-            return Result(200, commit_view(known))
-        commit = new_commit(task, body, author, now_iso())
         tx = Transaction()
+        if known is not None:  # the stored record, unchanged (and replayable by its key)
+            stage(Workspace([], now_iso()), task.project_id, tx,
+                  conditions={task.id: TaskItem.id.exists()})
+            return commit_with(call, tx, Result(200, commit_view(known)), task.project_id)
+        commit = new_commit(task, body, author, now_iso())
         record_store.add_commit(tx, commit)
         stage(Workspace([], commit.recorded_at), task.project_id, tx,
               conditions={task.id: TaskItem.id.exists()})

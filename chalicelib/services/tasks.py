@@ -18,6 +18,7 @@ from chalicelib.api.http import dumps
 from chalicelib.services.common import (
     RESPONSE_LIMIT,
     Call,
+    Caller,
     Result,
     commit_with,
     list_result,
@@ -117,6 +118,21 @@ def _shift(workspace: Workspace, tasks: list[TaskItem], by: int) -> None:
 
 
 # -- create -------------------------------------------------------------------------------
+def _insert_position(wanted: int | None, count: int) -> int:
+    """Where a new task goes in its own transaction: an insert that would shift more
+    siblings than one transaction holds is appended, then moved into place in rounds."""
+    position = count if wanted is None else min(wanted, count)
+    return position if count - position <= ROUND_BUDGET - MAX_DEPTH - 2 else count
+
+
+def _moved_into_place(created: Result, wanted: int | None) -> Result:
+    if (created.status != 201 or wanted is None or not isinstance(created.body, dict)
+            or created.body["position"] <= wanted):
+        return created
+    moved = reorder(Call(caller=Caller()), created.body["id"], wanted)
+    return Result(201, moved.body, created.headers)
+
+
 def create_task(call: Call, project_id: str, body: TaskCreate) -> Result:
     project_id = require_uuid(project_id, "Project")
 
@@ -125,7 +141,7 @@ def create_task(call: Call, project_id: str, body: TaskCreate) -> Result:
         if project is None:
             raise NotFound("Project not found.", {"project_id": project_id})
         count = int(project.top_level_count)
-        position = count if body.position is None else min(body.position, count)
+        position = _insert_position(body.position, count)
         now = now_iso()
         workspace = Workspace([], now)
         _shift(workspace, _siblings_from(project_id, position, count), +1)
@@ -137,7 +153,7 @@ def create_task(call: Call, project_id: str, body: TaskCreate) -> Result:
               project_condition=ProjectItem.top_level_count == count)
         return commit_with(call, tx, Result(201, view(task)), project_id)
 
-    return write(call, attempt)
+    return _moved_into_place(write(call, attempt), body.position)
 
 
 def create_subtask(call: Call, parent_id: str, body: TaskCreate) -> Result:
@@ -151,7 +167,7 @@ def create_subtask(call: Call, parent_id: str, body: TaskCreate) -> Result:
             chain = get_ancestors(parent) + [parent]
             refuse_under_cancelled(chain)
             count = int(parent.children_count)
-            position = count if body.position is None else min(body.position, count)
+            position = _insert_position(body.position, count)
             now = now_iso()
             workspace = Workspace(chain, now)
             _shift(workspace, _siblings_from(parent.id, position, count), +1)
@@ -161,7 +177,7 @@ def create_subtask(call: Call, parent_id: str, body: TaskCreate) -> Result:
             stage(workspace, parent.project_id, tx)
             return commit_with(call, tx, Result(201, view(task)), parent.project_id)
 
-    return write(call, attempt)
+    return _moved_into_place(write(call, attempt), body.position)
 
 
 # -- read ---------------------------------------------------------------------------------
