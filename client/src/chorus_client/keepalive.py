@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from chorus_client.api import ChorusClient
 from chorus_client.errors import ChorusError, LockConflictError, LockLostError
@@ -39,7 +40,10 @@ class KeepAlive:
         return self._lost_event.wait(timeout_seconds)
 
     def _beat(self) -> None:
-        while not self._stopped.wait(self.interval_seconds):
+        # a fixed cadence from the clock, so a slow heartbeat does not push the next one back
+        next_beat = time.monotonic() + self.interval_seconds
+        while not self._stopped.wait(max(0.0, next_beat - time.monotonic())):
+            next_beat += self.interval_seconds
             try:
                 self._client.heartbeat(self._task_id)
             except (LockLostError, LockConflictError) as error:
