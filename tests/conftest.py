@@ -40,7 +40,10 @@ class ApiClient:
         headers = {"Content-Type": "application/json", **(headers or {})}
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = self.client.http.request(method, path, headers=headers, body=payload)
-        response.data = json.loads(response.body) if response.body else None
+        try:
+            response.data = json.loads(response.body) if response.body else None
+        except ValueError:  # not JSON (markdown export)
+            response.data = None
         return response
 
     def get(self, path, **kw):

@@ -25,7 +25,6 @@ from chalicelib.errors import (
     DepthLimitExceeded,
     InvalidStatusTransition,
     LockRequired,
-    NotFound,
 )
 from chalicelib.services.auth import check_identity, default_author
 from chalicelib.services.common import (

@@ -1,7 +1,6 @@
 """Tasks: create, read, update, delete, status, reorder, tree and ancestry (SPEC §1-§3)."""
 from __future__ import annotations
 
-import time
 from typing import Any, Iterable
 
 from chalicelib.api.models import StatusChange, TaskCreate, TaskUpdate
@@ -26,7 +25,6 @@ from chalicelib.services.common import (
     require_uuid,
     write,
 )
-from chalicelib.store import records as record_store
 from chalicelib.store.db import MAX_TRANSACTION_ITEMS, Retry, Transaction, retrying
 from chalicelib.store.tables import ProjectItem, TaskItem, WorkLogItem, CommitItem
 from chalicelib.store.tasks import (

@@ -5,7 +5,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 

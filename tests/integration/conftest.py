@@ -4,7 +4,6 @@ agree" tests. moto is not safe under concurrent requests: every race test uses D
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -14,44 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ApiClient
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 STAGE_DIR = ROOT / "tests" / "chalice_stage"
 BACKENDS = ("moto", "dynamodb-local")
-
-
-class Api:
-    """Chalice's in-process test client with JSON helpers."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def request(self, method, path, body=None, headers=None, raw=None):
-        headers = {"Content-Type": "application/json", **(headers or {})}
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        response = self.client.http.request(method, path, headers=headers, body=payload)
-        try:
-            response.data = json.loads(response.body) if response.body else None
-        except ValueError:
-            response.data = None
-        return response
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.request("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.request("PUT", path, body, **kw)
-
-    def patch(self, path, body=None, **kw):
-        return self.request("PATCH", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -176,16 +145,16 @@ def _client():
 def api(backend):
     """The Chalice test client over the parametrized backend."""
     with _client() as client:
-        yield Api(client)
+        yield ApiClient(client)
 
 
 @pytest.fixture
 def local_api(local_backend):
     with _client() as client:
-        yield Api(client)
+        yield ApiClient(client)
 
 
 @pytest.fixture
 def moto_api(moto_backend):
     with _client() as client:
-        yield Api(client)
+        yield ApiClient(client)
