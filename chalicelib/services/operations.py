@@ -263,7 +263,7 @@ def record_commit(call: Call, task_id: str, body: CommitCreate) -> Result:
     author = default_author(call.caller, body.author, "anonymous")
 
     def attempt() -> Result:
-        task, _project = get_live_task(task_id)
+        task = get_task_for_write(task_id)  # both paths commit a transaction that checks the project
         commit_hash = body.commit_hash.lower()
         known = record_store.get_commits(task.id, [commit_hash]).get(commit_hash)
         tx = Transaction()

@@ -14,7 +14,7 @@ from chalicelib.domain.tree import LOCK_FIELDS, Workspace
 from chalicelib.store.db import Cancelled, Transaction, connection
 from chalicelib.store.records import add_work_log
 from chalicelib.store.tables import TaskItem, WorkLogItem
-from chalicelib.store.tasks import PROJECT_TAG, _changes, _loaded, add_project_counters
+from chalicelib.store.tasks import PROJECT_TAG, update_actions, remember_read, add_project_counters
 
 LOCK_INDEX_ALL = "lock"
 
@@ -55,7 +55,7 @@ def acquire_lock(task: TaskItem, caller: str, purpose: str, ttl: int, now_ms: in
         deltas = workspace.finish()
         condition &= TaskItem.version == task.version
     _grant(task, caller, purpose, ttl, now_ms)
-    actions = _changes(task)
+    actions = update_actions(task)
     if start_work:
         actions.append(TaskItem.version.set(task.version + 1))
     tx.update(task, actions, f"task:{task.id}", condition=condition)
@@ -100,7 +100,7 @@ def failed_task_item(cancelled: Cancelled, task_id: str) -> TaskItem | None:
     failure = cancelled.failed(f"task:{task_id}")
     if failure is None or not failure.item:
         return None
-    return _loaded(TaskItem.from_raw_data(failure.item))
+    return remember_read(TaskItem.from_raw_data(failure.item))
 
 
 def project_missing(cancelled: Cancelled) -> bool:
@@ -117,7 +117,7 @@ def iter_live_locks(project_id: str | None, now_ms: int) -> Iterator[TaskItem]:
     else:
         items = TaskItem.locks_by_project.query(project_id, range_key_condition=condition)
     for item in items:
-        yield _loaded(item)
+        yield remember_read(item)
 
 
 def count_live_locks(project_id: str, now_ms: int) -> int:

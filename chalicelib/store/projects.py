@@ -12,7 +12,7 @@ from chalicelib.store.tables import (
     TaskItem,
     WorkLogItem,
 )
-from chalicelib.store.tasks import PROJECT_TAG, _loaded, commit
+from chalicelib.store.tasks import PROJECT_TAG, remember_read, commit
 
 LIVE = "projects"
 PURGE = "purge"
@@ -36,7 +36,7 @@ def list_projects(offset: int, limit: int) -> tuple[list[ProjectItem], bool]:
     connection()
     wanted = offset + limit + 1
     items = ProjectItem.by_list.query(LIVE, page_size=min(wanted, MAX_PAGE))
-    page = [_loaded(p) for p in islice(items, wanted)][offset:]
+    page = [remember_read(p) for p in islice(items, wanted)][offset:]
     return page[:limit], len(page) > limit
 
 

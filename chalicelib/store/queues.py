@@ -5,13 +5,13 @@ from typing import Iterator
 
 from chalicelib.store.db import connection
 from chalicelib.store.tables import TaskItem
-from chalicelib.store.tasks import _loaded
+from chalicelib.store.tasks import remember_read
 
 
 def board(project_id: str, name: str, page_size: int | None = None) -> Iterator[TaskItem]:
     connection()
     for item in TaskItem.by_board.query(f"{project_id}#{name}", page_size=page_size):
-        yield _loaded(item)
+        yield remember_read(item)
 
 
 def operation_queue(operation: str, project_id: str | None, unlocked_at_ms: int | None = None,
@@ -34,4 +34,4 @@ def operation_queue(operation: str, project_id: str | None, unlocked_at_ms: int 
         items = TaskItem.by_queue_scope.query(f"{project_id}#{operation}",
                                               filter_condition=condition, page_size=page_size)
     for item in items:
-        yield _loaded(item)
+        yield remember_read(item)

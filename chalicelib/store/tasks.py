@@ -12,7 +12,7 @@ from chalicelib.store.tables import ProjectItem, TaskItem
 PROJECT_TAG = "project"
 
 
-def _loaded(item):
+def remember_read(item):
     """Remember how an item looked when read, so that a write sends only what changed."""
     item._snapshot = item.serialize(null_check=False)
     return item
@@ -21,7 +21,7 @@ def _loaded(item):
 def get_project(project_id: str) -> ProjectItem | None:
     connection()
     try:
-        return _loaded(ProjectItem.get(project_id, consistent_read=True))
+        return remember_read(ProjectItem.get(project_id, consistent_read=True))
     except ProjectItem.DoesNotExist:
         return None
 
@@ -29,7 +29,7 @@ def get_project(project_id: str) -> ProjectItem | None:
 def get_task(task_id: str) -> TaskItem | None:
     connection()
     try:
-        return _loaded(TaskItem.get(task_id, consistent_read=True))
+        return remember_read(TaskItem.get(task_id, consistent_read=True))
     except TaskItem.DoesNotExist:
         return None
 
@@ -86,7 +86,7 @@ def get_tasks(task_ids: Iterable[str]) -> dict[str, TaskItem]:
     if not keys:
         return {}
     connection()
-    return {item.id: _loaded(item) for item in TaskItem.batch_get(keys, consistent_read=True)}
+    return {item.id: remember_read(item) for item in TaskItem.batch_get(keys, consistent_read=True)}
 
 
 def get_ancestors(task: TaskItem) -> list[TaskItem]:
@@ -107,14 +107,14 @@ def iter_children(key: str, from_position: int = 0) -> Iterator[TaskItem]:
     connection()
     condition = TaskItem.position >= from_position if from_position else None
     for item in TaskItem.by_parent.query(key, range_key_condition=condition):
-        yield _loaded(item)
+        yield remember_read(item)
 
 
 def list_children(key: str, offset: int, limit: int) -> tuple[list[TaskItem], bool]:
     """One page of children by position; positions are dense, so the page starts at `offset`."""
     connection()
     page = [
-        _loaded(item)
+        remember_read(item)
         for item in TaskItem.by_parent.query(key, range_key_condition=TaskItem.position >= offset,
                                              limit=limit + 1)
     ]
@@ -125,7 +125,7 @@ def get_descendants(task: TaskItem) -> list[TaskItem]:
     """The whole subtree below `task` in one index range read."""
     connection()
     return [
-        _loaded(item)
+        remember_read(item)
         for item in TaskItem.by_path.query(
             task.project_id, range_key_condition=TaskItem.path.startswith(task.path + "/"))
     ]
@@ -134,10 +134,10 @@ def get_descendants(task: TaskItem) -> list[TaskItem]:
 def iter_project_tasks(project_id: str) -> Iterator[TaskItem]:
     connection()
     for item in TaskItem.by_path.query(project_id):
-        yield _loaded(item)
+        yield remember_read(item)
 
 
-def _changes(item) -> list:
+def update_actions(item) -> list:
     before = item._snapshot
     after = item.serialize(null_check=False)
     actions = []
@@ -173,7 +173,7 @@ def add_task_writes(tx: Transaction, workspace: Workspace,
             condition = TaskItem.version == task.version
             if task_id in conditions:
                 condition &= conditions[task_id]
-            actions = _changes(task)
+            actions = update_actions(task)
             if actions:
                 actions.append(TaskItem.version.set(task.version + 1))
                 tx.update(task, actions, tag, condition=condition)
