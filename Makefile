@@ -8,6 +8,15 @@ ARGS ?=
 STAGE ?= dev
 
 CLIENT_VENV := client/.venv
+CONTRACT := ../shared/contract
+
+# The Python suites run on pytest-xdist workers (each its own process, its own moto and, when
+# a test needs it, its own DynamoDB Local or local server); tests/conftest.py says which
+# modules stay whole on one worker. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+XDIST_ANY = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
+DURATIONS := --durations=15
 
 .PHONY: deps run frontend test test-unit test-contract test-client test-frontend test-e2e bench swarm deploy destroy infra infra-tools clean
 
@@ -40,10 +49,17 @@ run: deps frontend
 test: test-unit test-contract test-client test-frontend test-e2e
 
 test-unit: deps
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q $(XDIST) $(DURATIONS) tests
 
+# the shared contract suite, from ../shared (beside this repository in CI; absent when the
+# repository is cloned alone: then this says so in one line and passes)
 test-contract: deps
-	$(PY) -m pytest -q -p no:cacheprovider ../shared/contract
+	@if [ -d $(CONTRACT) ]; then \
+	  echo "$(PY) -m pytest -q -p no:cacheprovider $(XDIST_ANY) $(DURATIONS) $(CONTRACT)"; \
+	  $(PY) -m pytest -q -p no:cacheprovider $(XDIST_ANY) $(DURATIONS) $(CONTRACT); \
+	else \
+	  echo "test-contract: SKIPPED, $(CONTRACT) is not there (it is beside this repository in CI)"; \
+	fi
 
 $(CLIENT_VENV)/.installed: client/pyproject.toml
 	$(PYTHON) -m venv $(CLIENT_VENV)

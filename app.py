@@ -1,4 +1,6 @@
 """Chorus API routes. Each route hands its request to chalicelib; nothing else lives here."""
+import os
+
 from chalice import Chalice, Rate
 
 from chalicelib.api import http
@@ -22,6 +24,24 @@ def health():
 @app.route("/openapi.json", methods=["GET"])
 def openapi():
     return _handle("openapi")
+
+
+@app.route("/docs", methods=["GET"])
+def api_docs():
+    """Interactive API docs (Swagger UI over /openapi.json); no auth, like /health."""
+    from chalicelib.api import docs
+
+    return docs.page()
+
+
+@app.route("/docs/{asset}", methods=["GET"])
+def api_docs_asset(asset):
+    from chalicelib.api import docs
+    from chalicelib.api.http import error_body, json_response
+
+    found = docs.asset(asset)
+    return found if found is not None else json_response(
+        error_body("NOT_FOUND", "No such file."), 404)
 
 
 # -- projects -------------------------------------------------------------------------------
@@ -208,6 +228,42 @@ def list_commits(task_id):
     return _handle("list_commits", task_id=task_id)
 
 
+# -- dependencies, jobs, activity ---------------------------------------------------------
+@app.route("/tasks/{task_id}/dependencies", methods=["POST"])
+def add_dependency(task_id):
+    return _handle("add_dependency", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/dependencies", methods=["GET"])
+def list_dependencies(task_id):
+    return _handle("list_dependencies", task_id=task_id)
+
+
+@app.route("/tasks/{task_id}/dependencies/{blocker_id}", methods=["DELETE"])
+def remove_dependency(task_id, blocker_id):
+    return _handle("remove_dependency", task_id=task_id, blocker_id=blocker_id)
+
+
+@app.route("/jobs/{job_id}", methods=["GET"])
+def get_job(job_id):
+    return _handle("get_job", job_id=job_id)
+
+
+@app.route("/projects/{project_id}/activity", methods=["GET"])
+def activity(project_id):
+    return _handle("activity", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/history", methods=["GET"])
+def history(project_id):
+    return _handle("history", project_id=project_id)
+
+
+@app.route("/projects/{project_id}/agents", methods=["GET"])
+def agents(project_id):
+    return _handle("agents", project_id=project_id)
+
+
 # -- every other method of every path: the CORS preflight and 405 (answered here rather than
 # by API Gateway, so that every stage answers the same, in the SPEC's envelope) -------------
 def _view_name(kind: str, path: str) -> str:
@@ -241,7 +297,23 @@ for _path, _views in list(app.routes.items()):
 # -- scheduled work -------------------------------------------------------------------------
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep(event):
-    """Every minute: drop expired lock records and finish project purges."""
+    """Every minute: drop expired lock records, wake stalled jobs, finish project purges."""
     from chalicelib.services.maintenance import run_maintenance
 
     return run_maintenance()
+
+
+# the jobs table's stream: a placeholder here; infra/resources.json (scripts/build_template.py)
+# points the deployed event source mapping at JobsTable.StreamArn
+JOBS_STREAM_ARN = os.environ.get(
+    "CHORUS_JOBS_STREAM_ARN",
+    "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-jobs/stream/placeholder")
+
+
+# one record per invocation: a step may use most of the worker's 900 s
+@app.on_dynamodb_record(stream_arn=JOBS_STREAM_ARN, batch_size=1, starting_position="LATEST")
+def job_worker(event):
+    """Runs a job's next step whenever a write leaves it running and unheld."""
+    from chalicelib.services.jobs import on_job_records
+
+    on_job_records(record.new_image for record in event if record.new_image)

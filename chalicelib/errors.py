@@ -113,6 +113,11 @@ class ResponseTooLarge(ChorusError):
     default_message = "The response would be too large."
 
 
+class InvalidDependency(ChorusError):
+    status, code = 422, "INVALID_DEPENDENCY"
+    default_message = "That dependency is not allowed."
+
+
 class RateLimited(ChorusError):
     status, code = 429, "RATE_LIMITED"
     default_message = "Too many requests."

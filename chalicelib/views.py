@@ -5,10 +5,12 @@ import json
 from typing import Any
 
 from chalicelib.clock import iso_from_ms
+from chalicelib.domain.dependencies import blocker_ids
 from chalicelib.domain.locks import is_live
 from chalicelib.domain.readiness import (
     READINESS_STATES,
     effective_points,
+    is_waiting,
     rolled_up_points,
     unsized_children,
 )
@@ -65,6 +67,9 @@ def task_view(task: Any, now_ms: int) -> dict:
         "readiness": task.readiness,
         "is_locked": lock is not None,
         "lock": lock,
+        "blocked_by": blocker_ids(task),
+        "open_blockers": int(task.open_blockers or 0),
+        "waiting": is_waiting(task),
     }
 
 

@@ -10,8 +10,10 @@ Generated files (never edit them by hand; tests/infra checks they equal a fresh 
   `create_missing_tables()` uses locally), so the deployed tables cannot drift from the code.
 - infra/artifacts.json: the small bootstrap stack holding the bucket `aws cloudformation
   package` uploads the Lambda zip to.
-- .chalice/policy-<stage>.json for every stage of .chalice/config.json: the Lambda role's
-  policy (`autogen_policy: false`), naming that stage's tables, indexes, bucket and log groups.
+- .chalice/policy-<stage>.json for every stage of .chalice/config.json: the role policy of the
+  API handler and the sweep (`autogen_policy: false`), naming that stage's tables, indexes,
+  bucket and log groups; .chalice/policy-<stage>-worker.json: the job worker's (its tables,
+  indexes, the import uploads and the jobs table's stream).
 """
 from __future__ import annotations
 
@@ -36,15 +38,24 @@ API_ROLE = "ApiHandlerRole"
 SWEEP_FUNCTION = "Sweep"
 SWEEP_LOG_GROUP = "SweepLogGroup"
 SWEEP_ROLE = "SweepRole"
+# the job worker: `@app.on_dynamodb_record(...) def job_worker` in app.py
+WORKER_HANDLER = "job_worker"
+WORKER_FUNCTION = "JobWorker"
+WORKER_LOG_GROUP = "JobWorkerLogGroup"
+WORKER_ROLE = "JobWorkerRole"
+WORKER_EVENT = "JobWorkerDynamodbEventSource"  # Chalice's SAM event of the function
+JOBS_TABLE = "jobs"  # base name of the table whose stream drives the worker
 REST_API = "RestAPI"
 
 DEFAULT_RATE_LIMIT = 100  # requests per second, steady, for the whole stage
 DEFAULT_BURST_LIMIT = 200
 
-# What the Lambda code does with each table (measured: the contract suite and
-# tests/infra/test_iam_coverage.py trace every DynamoDB call). Transactions are authorised per
-# item: Put -> PutItem, Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck ->
-# ConditionCheckItem. Every index of every model is queried (Query on the index ARN).
+# What the Lambda code does with each table (measured: tests/infra/test_iam_coverage.py
+# traces every AWS call, function by function). Transactions are authorised per item: Put ->
+# PutItem, Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem.
+#
+# The API handler and the sweep (one policy file: .chalice/policy-<stage>.json). Every index
+# of every model is queried (Query on the index ARN).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "projects": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem",
                  "ConditionCheckItem"),
@@ -54,11 +65,44 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "commits": ("Query", "BatchGetItem", "PutItem", "BatchWriteItem"),
     "idempotency": ("GetItem", "PutItem", "BatchWriteItem"),
     "tokens": ("GetItem", "UpdateItem"),  # issuing, listing, revoking: the admin tool only
+    "events": ("GetItem", "Query", "PutItem", "BatchWriteItem"),
+    "stats": ("BatchGetItem", "Query", "UpdateItem", "BatchWriteItem"),
+    "jobs": ("GetItem", "PutItem", "UpdateItem"),  # starting, reading; the sweep's nudge
+}
+# The job worker (.chalice/policy-<stage>-worker.json): the steps of import, cancel, delete
+# and propagate jobs (chalicelib.services.jobs), and only the indexes those steps query.
+WORKER_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "projects": ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+    "tasks": ("GetItem", "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
+    "work-log": ("BatchWriteItem",),
+    "commits": ("BatchWriteItem",),
+    "events": ("PutItem",),
+    "stats": ("UpdateItem",),
+    "jobs": ("GetItem", "UpdateItem"),  # the lease, checkpoints, the end
+}
+WORKER_INDEXES: dict[str, tuple[str, ...]] = {
+    "tasks": ("by-parent", "by-path"),
+    "work-log": ("records-by-path",),
+    "commits": ("records-by-path",),
+}
+# What Lambda's event source mapping does with the jobs table's stream, with the worker's role.
+STREAM_ACTIONS = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+# The worker's event source mapping beyond what app.py's decorator sets (batch size, starting
+# position): a failing batch is split and given up after a few retries instead of holding its
+# shard for the stream's 24 hours (the sweep wakes a job nobody holds, so a dropped record
+# loses no work), and up to 10 batches of one shard run at once (records of one job stay in
+# order), so a long import does not hold back the other jobs.
+WORKER_EVENT_SETTINGS = {
+    "MaximumRetryAttempts": 5,
+    "BisectBatchOnFunctionError": True,
+    "ParallelizationFactor": 10,
 }
 # chalicelib/store/objects.py: exports are written and read back through presigned GET URLs;
-# imports arrive through presigned PUT URLs and are read. A presigned URL acts with the role's
-# rights. ListBucket makes S3 answer 404 (not 403) for a missing upload id.
+# imports arrive through presigned PUT URLs; the API checks an upload exists (HeadObject:
+# GetObject), the worker reads it and deletes it once imported. A presigned URL acts with the
+# role's rights. ListBucket makes S3 answer 404 (not 403) for a missing upload.
 EXPORT_PREFIXES = ("exports/", "imports/")
+IMPORT_PREFIX = "imports/"
 
 JSON_CT = "application/json"
 # SPEC §5 envelopes for what API Gateway answers itself (type -> status, code, message).
@@ -95,8 +139,14 @@ R_LAMBDA_VPC = ("The functions reach only DynamoDB and S3; a VPC would add NAT o
                 "cost at rest and cold-start latency.")
 R_LAMBDA_DLQ = ("The API handler is invoked synchronously; the sweep runs again a minute "
                 "later, so a dead-letter queue would hold nothing useful.")
+R_WORKER_DLQ = ("The worker is invoked by the jobs stream's event source mapping, which never "
+                "uses a function's dead-letter queue (only asynchronous invocations do); a "
+                "failed step is counted on the job and the sweep wakes jobs nobody holds.")
 R_LAMBDA_CONCURRENCY = ("Reserving concurrency fails in new accounts (unreserved concurrency "
                         "must stay >= 10); the stage throttling caps request volume.")
+R_WORKER_CONCURRENCY = ("Reserving concurrency fails in new accounts (unreserved concurrency "
+                        "must stay >= 10); the stream's shards and the mapping's "
+                        "parallelization factor already bound the worker's concurrency.")
 R_LAMBDA_ENV_KMS = ("The environment holds names and TTLs only, no secrets; Lambda encrypts "
                     "it at rest with its service key.")
 R_CLOUDFRONT_WAF = ("A web ACL costs at least $5/month at rest; the distribution serves static "
@@ -121,8 +171,11 @@ SUPPRESSIONS: dict[str, list[tuple[str, str]]] = {
                    ("CKV_AWS_115", R_LAMBDA_CONCURRENCY), ("CKV_AWS_173", R_LAMBDA_ENV_KMS)],
     SWEEP_FUNCTION: [("CKV_AWS_117", R_LAMBDA_VPC), ("CKV_AWS_116", R_LAMBDA_DLQ),
                      ("CKV_AWS_115", R_LAMBDA_CONCURRENCY), ("CKV_AWS_173", R_LAMBDA_ENV_KMS)],
+    WORKER_FUNCTION: [("CKV_AWS_117", R_LAMBDA_VPC), ("CKV_AWS_116", R_WORKER_DLQ),
+                      ("CKV_AWS_115", R_WORKER_CONCURRENCY), ("CKV_AWS_173", R_LAMBDA_ENV_KMS)],
     API_LOG_GROUP: [("CKV_AWS_158", R_LOG_GROUP_KMS)],
     SWEEP_LOG_GROUP: [("CKV_AWS_158", R_LOG_GROUP_KMS)],
+    WORKER_LOG_GROUP: [("CKV_AWS_158", R_LOG_GROUP_KMS)],
     REST_API: [("CKV_AWS_120", R_API_CACHE), ("CKV_AWS_76", R_API_ACCESS_LOG)],
 }
 TABLE_SUPPRESSIONS = [("CKV_AWS_119", R_CMK)]
@@ -174,6 +227,7 @@ def stage_settings(stage: str, config: dict | None = None) -> dict:
     if stage not in config.get("stages", {}):
         raise KeyError(f"no stage {stage!r} in .chalice/config.json")
     stage_config = config["stages"][stage]
+    worker_config = stage_config.get("lambda_functions", {}).get(WORKER_HANDLER, {})
     env = {**config.get("environment_variables", {}),
            **stage_config.get("environment_variables", {})}
     app = config["app_name"]
@@ -184,9 +238,12 @@ def stage_settings(stage: str, config: dict | None = None) -> dict:
         "export_bucket": env["CHORUS_EXPORT_BUCKET"],
         "cors_origins": env.get("CHORUS_CORS_ORIGINS", ""),
         "policy_file": stage_config.get("iam_policy_file", f"policy-{stage}.json"),
+        "worker_policy_file": worker_config.get("iam_policy_file",
+                                                f"policy-{stage}-worker.json"),
         # the names Chalice's own deployer would use: <app>-<stage>[-<function>]
         "api_function": f"{app}-{stage}",
         "sweep_function": f"{app}-{stage}-sweep",
+        "worker_function": f"{app}-{stage}-{WORKER_HANDLER}",
         "stack": f"{app}-{stage}",
         "artifacts_stack": f"{app}-{stage}-artifacts",
     }
@@ -238,6 +295,9 @@ def table_resource(model, ttl_attribute: str | None) -> dict:
     })
     if ttl_attribute:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
+    stream_view_type = getattr(model.Meta, "stream_view_type", None)
+    if stream_view_type:  # what create_table() enables locally
+        properties["StreamSpecification"] = {"StreamViewType": stream_view_type}
     return {
         "Type": "AWS::DynamoDB::Table",
         # A stack deletion leaves the data; `scripts/deploy.py destroy --delete-tables` removes it.
@@ -495,10 +555,24 @@ def chalice_overrides(tables: list[str]) -> dict[str, dict]:
             "DependsOn": [SWEEP_LOG_GROUP, *tables],
             "Properties": {"FunctionName": sub("chorus-${Stage}-sweep")},
         },
+        WORKER_FUNCTION: {
+            "DependsOn": [WORKER_LOG_GROUP],
+            "Properties": {
+                "FunctionName": sub("chorus-${Stage}-" + WORKER_HANDLER),
+                # app.py names a placeholder stream (CHORUS_JOBS_STREAM_ARN at package time);
+                # the mapping reads the stage's jobs table's stream
+                "Events": {WORKER_EVENT: {"Properties": {
+                    "Stream": get_att(logical_id(JOBS_TABLE), "StreamArn"),
+                    **WORKER_EVENT_SETTINGS,
+                }}},
+            },
+        },
         # Chalice names `${ApiHandler}` here, which is no resource; name the groups directly
         # (no Ref: the functions depend on their groups, so nothing logs before retention is set)
         API_LOG_GROUP: {"Properties": {"LogGroupName": sub("/aws/lambda/chorus-${Stage}")}},
         SWEEP_LOG_GROUP: {"Properties": {"LogGroupName": sub("/aws/lambda/chorus-${Stage}-sweep")}},
+        WORKER_LOG_GROUP: {"Properties": {
+            "LogGroupName": sub("/aws/lambda/chorus-${Stage}-" + WORKER_HANDLER)}},
     }
 
 
@@ -511,7 +585,7 @@ def resources_template() -> dict:
     resources = {name: with_skips(name, body) for name, body in resources.items()}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Chorus: tables, frontend, export bucket and API settings "
+        "Description": "Chorus: tables, frontend, export bucket, API and job worker settings "
                        "(generated by scripts/build_template.py; do not edit).",
         "Parameters": {
             "Stage": {"Type": "String", "AllowedPattern": "^[a-z][a-z0-9]{0,15}$",
@@ -574,25 +648,17 @@ def _arn(service: str, resource: str) -> dict:
     return sub("arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s" % (service, resource))
 
 
-def policy_document(stage: str, config: dict | None = None) -> dict:
-    s = stage_settings(stage, config)
-    prefix = s["table_prefix"]
-    indexes = index_names()
-    unknown = set(TABLE_ACTIONS) ^ set(indexes)
-    if unknown:
-        raise ValueError(f"TABLE_ACTIONS and the models disagree on tables: {sorted(unknown)}")
-    statements = [{
-        "Sid": "WriteOwnLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [_arn("logs", f"log-group:/aws/lambda/{name}:*")
-                     for name in (s["api_function"], s["sweep_function"])],
-    }]
-    for base_name in sorted(TABLE_ACTIONS):
+ROLES = ("api", "worker")  # the API handler with the sweep; the job worker
+
+
+def _table_statements(prefix: str, actions: dict[str, tuple[str, ...]],
+                      indexes: dict[str, tuple[str, ...] | list[str]]) -> list[dict]:
+    statements = []
+    for base_name in sorted(actions):
         statements.append({
             "Sid": "Table" + logical_id(base_name)[:-len("Table")],
             "Effect": "Allow",
-            "Action": [f"dynamodb:{a}" for a in sorted(TABLE_ACTIONS[base_name])],
+            "Action": [f"dynamodb:{a}" for a in sorted(actions[base_name])],
             "Resource": [_arn("dynamodb", f"table/{prefix}{base_name}")],
         })
     statements.append({
@@ -600,9 +666,62 @@ def policy_document(stage: str, config: dict | None = None) -> dict:
         "Effect": "Allow",
         "Action": ["dynamodb:Query"],
         "Resource": [_arn("dynamodb", f"table/{prefix}{base_name}/index/{index}")
-                     for base_name in sorted(indexes) for index in indexes[base_name]],
+                     for base_name in sorted(indexes) for index in sorted(indexes[base_name])],
     })
+    return statements
+
+
+def _logs_statement(function_names: list[str]) -> dict:
+    return {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [_arn("logs", f"log-group:/aws/lambda/{name}:*") for name in function_names],
+    }
+
+
+def policy_document(stage: str, config: dict | None = None, role: str = "api") -> dict:
+    """The role policy of the API handler and the sweep (`api`) or of the job worker."""
+    if role not in ROLES:
+        raise ValueError(f"no role {role!r}: one of {ROLES}")
+    s = stage_settings(stage, config)
+    prefix = s["table_prefix"]
+    indexes = index_names()
+    unknown = set(TABLE_ACTIONS) ^ set(indexes)
+    if unknown:
+        raise ValueError(f"TABLE_ACTIONS and the models disagree on tables: {sorted(unknown)}")
+    strange = (set(WORKER_TABLE_ACTIONS) | set(WORKER_INDEXES)) - set(indexes)
+    strange |= {f"{t}/index/{i}" for t, names in WORKER_INDEXES.items() for i in names
+                if t in indexes and i not in indexes[t]}
+    if strange:
+        raise ValueError(f"the worker's grants name unknown tables or indexes: {sorted(strange)}")
     bucket = s["export_bucket"]
+    list_bucket = {
+        "Sid": "MissingUploadIsNotFound",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": [sub("arn:${AWS::Partition}:s3:::%s" % bucket)],
+    }
+    if role == "worker":
+        statements = [_logs_statement([s["worker_function"]])]
+        statements += _table_statements(prefix, WORKER_TABLE_ACTIONS, WORKER_INDEXES)
+        statements.append({
+            "Sid": "ReadJobsStream",
+            "Effect": "Allow",
+            "Action": [f"dynamodb:{a}" for a in STREAM_ACTIONS],
+            # the stream of this stack's jobs table (this file is a CloudFormation fragment)
+            "Resource": [get_att(logical_id(JOBS_TABLE), "StreamArn")],
+        })
+        statements.append({
+            "Sid": "ImportUploads",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject", "s3:GetObject"],
+            "Resource": [sub("arn:${AWS::Partition}:s3:::%s/%s*" % (bucket, IMPORT_PREFIX))],
+        })
+        statements.append(list_bucket)
+        return {"Version": "2012-10-17", "Statement": statements}
+    statements = [_logs_statement([s["api_function"], s["sweep_function"]])]
+    statements += _table_statements(prefix, TABLE_ACTIONS, indexes)
     statements.append({
         "Sid": "ExportAndImportObjects",
         "Effect": "Allow",
@@ -610,12 +729,7 @@ def policy_document(stage: str, config: dict | None = None) -> dict:
         "Resource": [sub("arn:${AWS::Partition}:s3:::%s/%s*" % (bucket, prefix_))
                      for prefix_ in EXPORT_PREFIXES],
     })
-    statements.append({
-        "Sid": "MissingUploadIsNotFound",
-        "Effect": "Allow",
-        "Action": ["s3:ListBucket"],
-        "Resource": [sub("arn:${AWS::Partition}:s3:::%s" % bucket)],
-    })
+    statements.append(list_bucket)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -628,8 +742,11 @@ def generated_files() -> dict[Path, str]:
     config = load_config()
     files = {RESOURCES: render(resources_template()), ARTIFACTS: render(artifacts_template())}
     for stage in stage_names(config):
-        policy_file = stage_settings(stage, config)["policy_file"]
-        files[ROOT / ".chalice" / policy_file] = render(policy_document(stage, config))
+        settings = stage_settings(stage, config)
+        files[ROOT / ".chalice" / settings["policy_file"]] = render(
+            policy_document(stage, config))
+        files[ROOT / ".chalice" / settings["worker_policy_file"]] = render(
+            policy_document(stage, config, role="worker"))
     return files
 
 

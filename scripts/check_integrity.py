@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chalicelib.domain import dependencies as deps  # noqa: E402
+from chalicelib.domain.queues import SORT_ATTRIBUTES  # noqa: E402
 from chalicelib.domain.rollup import (  # noqa: E402
     CHILD_AGGREGATES,
     contribution_to_parent,
@@ -22,12 +24,13 @@ from chalicelib.domain.rollup import (  # noqa: E402
 from chalicelib.domain.status import OPEN  # noqa: E402
 from chalicelib.domain.tree import refresh_derived  # noqa: E402
 
-DERIVED = ("readiness", "queue_op", "queue_scope", "board_key", "queue_sort")
+DERIVED = ("readiness", "queue_op", "queue_part", "dep_path", "open_blockers",
+           "waiting_ancestors", *SORT_ATTRIBUTES.values())
 COUNTERS = (
     "task_count", "status_todo", "status_doing", "status_done", "status_wont_do",
     "readiness_needs_refinement", "readiness_blocked_by_children", "readiness_needs_sizing",
-    "readiness_needs_breakdown", "readiness_ready", "points_total", "points_completed",
-    "top_level_count",
+    "readiness_needs_breakdown", "readiness_blocked_by_dependencies", "readiness_ready",
+    "points_total", "points_completed", "top_level_count",
 )
 
 
@@ -45,6 +48,14 @@ def drift(project, tasks: list) -> list[str]:
         children.setdefault(task.parent_task_id, []).append(task)
         if task.parent_task_id is not None and task.parent_task_id not in by_id:
             problems.append(f"task {task.id}: parent {task.parent_task_id} does not exist")
+    problems += edge_drift(by_id)
+    for task in tasks:  # own open blockers, from the blockers' statuses
+        expected[task.id].open_blockers = sum(
+            1 for b in deps.blocker_ids(task) if b in by_id and by_id[b].status in OPEN)
+    for task in sorted(tasks, key=lambda t: t.depth):  # inherited waiting, from the top
+        parent = expected.get(task.parent_task_id)
+        expected[task.id].waiting_ancestors = (deps.inherited_by_children(parent)
+                                               if parent is not None else 0)
     for task in sorted(tasks, key=lambda t: -t.depth):
         mine = expected[task.id]
         for field in CHILD_AGGREGATES:
@@ -76,6 +87,23 @@ def drift(project, tasks: list) -> list[str]:
         stored, wanted = int(getattr(project, field) or 0), totals.get(field, 0)
         if stored != wanted:
             problems.append(f"project {project.id}: {field} is {stored}, expected {wanted}")
+    return problems
+
+
+def edge_drift(by_id: dict) -> list[str]:
+    """Both sides of every edge agree, and edges stay inside the project."""
+    problems = []
+    for task in by_id.values():
+        for blocker_id in deps.blocker_ids(task):
+            blocker = by_id.get(blocker_id)
+            if blocker is None:
+                problems.append(f"task {task.id}: waits for {blocker_id}, not in the project")
+            elif task.id not in deps.dependents(blocker):
+                problems.append(f"task {task.id}: {blocker_id} does not list it as dependent")
+        for waiter_id in deps.dependents(task):
+            waiter = by_id.get(waiter_id)
+            if waiter is None or task.id not in deps.blocker_ids(waiter):
+                problems.append(f"task {task.id}: lists {waiter_id} as dependent, no such edge")
     return problems
 
 

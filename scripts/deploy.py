@@ -4,8 +4,10 @@
     .venv/bin/python scripts/deploy.py destroy --stage dev  [--delete-tables] [--yes] [--dry-run]
     .venv/bin/python scripts/deploy.py package --stage prod [--out DIR]   # offline: zip + template
 
-`deploy`: check the generated templates are current -> `chalice package --merge-template
-infra/resources.json` (Lambda runtime = the packaging Python) -> trim the zip -> the artifacts
+`deploy`: check the generated templates are current -> preflight (a fresh stage: no kept tables,
+a free export bucket name; an update: no table change CloudFormation cannot make) -> `chalice
+package --merge-template infra/resources.json` (Lambda runtime = the packaging Python; the job
+worker's stream event must read the jobs table's stream) -> trim the zip -> the artifacts
 bucket stack -> `aws cloudformation package` -> `aws cloudformation deploy` -> build the frontend
 (`npm --prefix frontend ci && npm --prefix frontend run build`, when frontend/ exists) -> upload
 frontend/dist (hashed assets/ immutable, the rest no-cache) -> config.json with the API URL ->
@@ -217,6 +219,32 @@ def prune_zip(path: Path, keep_services: Iterable[str] = BOTOCORE_SERVICES) -> t
     return before, path.stat().st_size
 
 
+def check_streams(template: dict) -> None:
+    """Every DynamoDB stream event reads a stream of this stack. Chalice writes the ARN that
+    app.py names (a placeholder unless CHORUS_JOBS_STREAM_ARN was set when packaging);
+    infra/resources.json replaces it with the jobs table's StreamArn. An event it does not
+    replace (say, a renamed handler) would deploy a mapping to a stream that does not exist."""
+    expected = {"Fn::GetAtt": [build_template.logical_id(build_template.JOBS_TABLE),
+                               "StreamArn"]}
+    found = []
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            events = resource.get("Properties", {}).get("Events", {})
+            found += [(name, event, body.get("Properties", {}).get("Stream"))
+                      for event, body in events.items() if body.get("Type") == "DynamoDB"]
+        elif resource.get("Type") == "AWS::Lambda::EventSourceMapping":
+            found.append((name, "", resource.get("Properties", {}).get("EventSourceArn")))
+    wrong = [f"{name}{'.' + event if event else ''}: {json.dumps(stream)}"
+             for name, event, stream in found if stream != expected]
+    if wrong:
+        raise DeployError(
+            "stream events not wired to the jobs table's stream (update WORKER_FUNCTION / "
+            "WORKER_EVENT in scripts/build_template.py and run it): " + "; ".join(wrong))
+    if not found:
+        raise DeployError(f"no stream event for the job worker ({build_template.WORKER_FUNCTION})"
+                          " in the packaged template")
+
+
 @dataclass
 class Package:
     template: Path
@@ -249,9 +277,13 @@ def package(stage: str, out_dir: Path, plan: Plan, python: str | None = None) ->
     finally:
         plan.env = saved
     template, bundle = out_dir / "sam.json", out_dir / "deployment.zip"
+    plan.note("check the job worker reads the jobs table's stream "
+              f"({build_template.WORKER_FUNCTION} -> {build_template.logical_id('jobs')}"
+              ".StreamArn)")
     plan.note(f"trim {bundle.name}: keep botocore models of {', '.join(BOTOCORE_SERVICES)} only")
     if plan.dry_run:
         return Package(template, bundle, f"python{version}", 0, 0)
+    check_streams(json.loads(template.read_text()))
     before, after = prune_zip(bundle)
     plan.note(f"deployment.zip: {after / 1e6:.2f} MB (from {before / 1e6:.2f} MB; "
               f"target <= {ZIP_TARGET_BYTES / 1e6:.2f} MB), runtime python{version}")
@@ -288,6 +320,7 @@ def preflight(session, settings: dict, plan: Plan) -> None:
 
     if stack_outputs(session, settings["stack"]) is not None:
         plan.note(f"stack {settings['stack']} exists: this is an update")
+        refuse_table_changes(session, settings)
         return
     dynamodb = session.client("dynamodb")
     leftovers = []
@@ -317,6 +350,61 @@ def preflight(session, settings: dict, plan: Plan) -> None:
                 ".chalice/config.json and run scripts/build_template.py") from None
         if code not in ("404", "NoSuchBucket", "NotFound"):
             raise
+
+
+def _index_shape(index: dict) -> tuple:
+    projection = index.get("Projection", {})
+    return (tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+            projection.get("ProjectionType"), tuple(sorted(projection.get("NonKeyAttributes", []))))
+
+
+def _keys(entries: list[dict]) -> list[tuple[str, str]]:
+    return sorted((k["AttributeName"], k["KeyType"]) for k in entries)
+
+
+def table_changes(session, settings: dict) -> dict[str, list[str]]:
+    """What an update would change in each existing table that CloudFormation cannot change in
+    one stack update: the key schema (a named table cannot be replaced), or more than one
+    global secondary index (one may be added or removed per update; a changed one is both)."""
+    from botocore.exceptions import ClientError
+
+    dynamodb = session.client("dynamodb")
+    refused: dict[str, list[str]] = {}
+    for resource in build_template.table_resources().values():
+        props = resource["Properties"]
+        name = props["TableName"]["Fn::Sub"].replace("${TablePrefix}", settings["table_prefix"])
+        try:
+            live = dynamodb.describe_table(TableName=name)["Table"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                continue  # a new table: created by the update
+            raise
+        problems = []
+        if _keys(live["KeySchema"]) != _keys(props["KeySchema"]):
+            problems.append("its key schema changes")
+        have = {i["IndexName"]: _index_shape(i) for i in live.get("GlobalSecondaryIndexes", [])}
+        want = {i["IndexName"]: _index_shape(i) for i in props.get("GlobalSecondaryIndexes", [])}
+        added = sorted(set(want) - set(have))
+        removed = sorted(set(have) - set(want))
+        changed = sorted(n for n in set(want) & set(have) if want[n] != have[n])
+        if len(added) + len(removed) + 2 * len(changed) > 1:
+            problems += [f"+{n}" for n in added] + [f"-{n}" for n in removed] + \
+                [f"~{n}" for n in changed]
+        if problems:
+            refused[name] = problems
+    return refused
+
+
+def refuse_table_changes(session, settings: dict) -> None:
+    refused = table_changes(session, settings)
+    if refused:
+        raise DeployError(
+            "CloudFormation cannot make these table changes in one stack update (it adds or "
+            "removes one global secondary index per table and update, and cannot replace a "
+            "named table): " + "; ".join(f"{name}: {' '.join(problems)}"
+                                         for name, problems in sorted(refused.items()))
+            + ". Deploy the stage anew instead: export its projects, `scripts/deploy.py destroy "
+            "--stage S --delete-tables`, deploy, import them again (and create new tokens).")
 
 
 # -- the frontend --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Endpoint:
     idempotent: bool = False
     body_limit: int = BODY_LIMIT
     alternative_body: type | None = None  # a body carrying exactly this model's fields
+    other_responses: tuple = ()  # (status, model or None, description): other successes
 
 
 def _services(name: str):
@@ -95,9 +96,10 @@ ENDPOINTS: list[Endpoint] = [
              response=m.ProjectExport | m.LargeExport),
     Endpoint("import_project", "POST", "/projects/import",
              lambda c, b, qy: _services("transfer").import_project(c, b),
-             "Create a new project from an export (inline, or {upload_id}).", 201,
+             "Create a new project from an export (inline, or {upload_id}: a job).", 201,
              m.ProjectExport, response=m.ProjectDetail, idempotent=True,
-             body_limit=IMPORT_BODY_LIMIT, alternative_body=m.ImportUploadRef),
+             body_limit=IMPORT_BODY_LIMIT, alternative_body=m.ImportUploadRef,
+             other_responses=((202, m.Job, "A background job started (or already running); Location: /jobs/{id}"),)),
     Endpoint("create_import_upload", "POST", "/projects/import-uploads",
              lambda c, b, qy: _services("transfer").create_upload(c),
              "A short-lived URL to PUT an import larger than 6 MB.", 201,
@@ -114,7 +116,8 @@ ENDPOINTS: list[Endpoint] = [
              "Change some of a task's fields.", body=m.TaskUpdate, response=m.Task),
     Endpoint("delete_task", "DELETE", "/tasks/{task_id}",
              lambda c, b, qy, task_id: _services("tasks").delete_task(c, task_id),
-             "Delete a task and its subtree.", 204),
+             "Delete a task and its subtree (a job past 2 000 tasks).", 204,
+             other_responses=((202, m.Job, "A background job started (or already running); Location: /jobs/{id}"),)),
     Endpoint("get_tree", "GET", "/tasks/{task_id}/tree",
              lambda c, b, qy, task_id: _services("tasks").get_tree(task_id, qy.depth),
              "A task and its subtree.", query=q.TreeQuery, response=m.TaskTree),
@@ -128,7 +131,8 @@ ENDPOINTS: list[Endpoint] = [
              response=m.TaskContext),
     Endpoint("change_status", "PATCH", "/tasks/{task_id}/status",
              lambda c, b, qy, task_id: _services("tasks").change_status(c, task_id, b),
-             "Change a task's status (with cascades).", body=m.StatusChange, response=m.Task),
+             "Change a task's status (with cascades; a cancel past 2 000 tasks is a job).",
+             body=m.StatusChange, response=m.Task, other_responses=((202, m.Job, "A background job started (or already running); Location: /jobs/{id}"),)),
     Endpoint("reorder_task", "PATCH", "/tasks/{task_id}/reorder",
              lambda c, b, qy, task_id: _services("tasks").reorder(c, task_id, b.position),
              "Move a task among its siblings.", body=m.Reorder, response=m.Task),
@@ -180,7 +184,38 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("record_commit", "POST", "/tasks/{task_id}/commits",
              lambda c, b, qy, task_id: _services("operations").record_commit(c, task_id, b),
              "Record a commit (200 with the stored one if known).", 201, m.CommitCreate,
-             response=m.Commit, idempotent=True),
+             response=m.Commit, idempotent=True,
+             other_responses=((200, m.Commit, "The commit was known: the stored record"),)),
+    # dependencies
+    Endpoint("add_dependency", "POST", "/tasks/{task_id}/dependencies",
+             lambda c, b, qy, task_id: _services("dependencies").add_dependency(c, task_id, b),
+             "Make the task wait for another (200 with the edge if it exists).", 201,
+             m.DependencyCreate, response=m.Dependency, idempotent=True,
+             other_responses=((200, m.Dependency, "The edge existed: unchanged"),)),
+    Endpoint("remove_dependency", "DELETE", "/tasks/{task_id}/dependencies/{blocker_id}",
+             lambda c, b, qy, task_id, blocker_id: _services("dependencies").remove_dependency(
+                 c, task_id, blocker_id, qy.author),
+             "Stop the task waiting for that blocker.", 204, query=q.AuthorQuery),
+    Endpoint("list_dependencies", "GET", "/tasks/{task_id}/dependencies",
+             lambda c, b, qy, task_id: _services("dependencies").list_dependencies(task_id),
+             "The task's blockers and the tasks that wait for it.",
+             response=m.Dependencies),
+    # jobs, activity, history
+    Endpoint("get_job", "GET", "/jobs/{job_id}",
+             lambda c, b, qy, job_id: _services("jobs").get_job(c, job_id),
+             "A background job (its starter or an admin may read it).", response=m.Job),
+    Endpoint("activity", "GET", "/projects/{project_id}/activity",
+             lambda c, b, qy, project_id: _services("activity").activity(
+                 project_id, qy.offset, qy.limit, qy.task_id, qy.actor, qy.kind, qy.since),
+             "Events, newest first.", query=q.ActivityQuery, response=list[m.Event]),
+    Endpoint("history", "GET", "/projects/{project_id}/history",
+             lambda c, b, qy, project_id: _services("activity").history(project_id, qy.days),
+             "The daily burn-up series, oldest first, ending today.", query=q.HistoryQuery,
+             response=list[m.HistoryPoint]),
+    Endpoint("agents", "GET", "/projects/{project_id}/agents",
+             lambda c, b, qy, project_id: _services("activity").agents(project_id, qy.hours),
+             "Actors seen in the last hours: last seen, operations, expired locks, live "
+             "locks.", query=q.AgentsQuery, response=list[m.Agent]),
     Endpoint("list_commits", "GET", "/tasks/{task_id}/commits",
              lambda c, b, qy, task_id: _services("operations").list_commits(
                  task_id, qy.offset, qy.limit),
@@ -210,9 +245,11 @@ BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINTS}
 
 
 def _caller(request: Any) -> Caller:
+    """Authenticated by the middleware (chalicelib.api.http) before anything else."""
+    from chalicelib.api.http import request_caller
     from chalicelib.services.tokens import authenticate
 
-    return authenticate(request.headers.get("authorization"))
+    return request_caller() or authenticate(request.headers.get("authorization"))
 
 
 def _idempotency_key(request: Any) -> str | None:

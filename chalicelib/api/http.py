@@ -86,11 +86,27 @@ def parse_body(raw: bytes | None, model: type[M], limit: int = BODY_LIMIT) -> M:
         raise ValidationFailed(validation_errors(error, ("body",))) from error
 
 
-def parse_query(params: dict[str, str] | None, model: type[M]) -> M:
+def _repeatable(model: Any) -> set[str]:
+    """Query fields that take a list: `?kind=a&kind=b`."""
+    import typing
+
+    return {name for name, field in model.model_fields.items()
+            if list in (typing.get_origin(field.annotation),
+                        *(typing.get_origin(a) for a in typing.get_args(field.annotation)))}
+
+
+def parse_query(params: Any, model: type[M]) -> M:
     from pydantic import ValidationError
 
+    values: dict[str, Any] = {}
+    if params:
+        lists = _repeatable(model)
+        getlist = getattr(params, "getlist", None)
+        for key in params:
+            values[key] = (getlist(key) if getlist else [params[key]]) if key in lists \
+                else params[key]
     try:
-        return model.model_validate(params or {})  # type: ignore[attr-defined]
+        return model.model_validate(values)  # type: ignore[attr-defined]
     except ValidationError as error:
         raise ValidationFailed(validation_errors(error, ("query",))) from error
 
@@ -162,8 +178,8 @@ def _as_envelope(response: Response) -> Response:
     code, message = _CHALICE_ERRORS.get(
         response.status_code, ("INTERNAL_ERROR", ChorusError.default_message))
     status = response.status_code if response.status_code in _CHALICE_ERRORS else 500
-    if status == 403:
-        status = 404
+    # the SPEC's statuses: an unknown route is 404, a body sent as another media type 400
+    status = {403: 404, 415: 400}.get(status, status)
     return json_response(error_body(code, message), status,
                          {k: v for k, v in response.headers.items() if k.lower() == "allow"})
 
@@ -200,12 +216,40 @@ def chosen_request_id(headers: Any) -> str:
     return uuid.uuid4().hex
 
 
+_caller: ContextVar[Any] = ContextVar("chorus_caller", default=None)
+NO_AUTH_ROUTES = ("/health", "/docs", "/docs/{asset}")
+
+
+def request_caller() -> Any:
+    """The caller the middleware authenticated for this request."""
+    return _caller.get()
+
+
+def _authenticated(event: Any) -> Response | None:
+    """Authentication comes first: a caller without a valid token learns nothing else (not
+    even that its body is not JSON). Returns the 401 answer, or None."""
+    from chalicelib.services.common import Caller
+    from chalicelib.services.tokens import authenticate
+
+    _caller.set(None)
+    route = (getattr(event, "context", None) or {}).get("resourcePath")
+    if getattr(event, "method", None) == "OPTIONS" or route in NO_AUTH_ROUTES:
+        _caller.set(Caller())
+        return None
+    try:
+        _caller.set(authenticate(event.headers.get("authorization")))
+    except ChorusError as error:
+        return error_response(error)
+    return None
+
+
 def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
     started = time.perf_counter()
     headers = getattr(event, "headers", None)
     _request_id.set(chosen_request_id(headers))
     counters = metrics.start()
-    response = _as_envelope(get_response(event))
+    refused = guarded(_authenticated)(event)
+    response = _as_envelope(refused if refused is not None else get_response(event))
     response.headers["X-Request-ID"] = request_id()
     response.headers["Server-Timing"] = (
         f'db;dur={counters.seconds * 1000:.1f};desc="{counters.requests} requests, '

@@ -17,7 +17,12 @@ Status = Literal["todo", "doing", "done", "wont_do"]
 LockPurpose = Literal["sizing", "breakdown", "refinement", "implementation"]
 Operation = Literal["sizing", "breakdown", "refinement", "implementation", "note"]
 Readiness = Literal["needs_refinement", "blocked_by_children", "needs_sizing",
-                    "needs_breakdown", "ready"]
+                    "needs_breakdown", "blocked_by_dependencies", "ready"]
+EventKind = Literal[
+    "task_created", "task_updated", "task_deleted", "status_changed", "sized", "broken_down",
+    "refined", "completed", "flagged", "note", "lock_acquired", "lock_released",
+    "lock_forced", "lock_expired", "dependency_added", "dependency_removed",
+    "commit_recorded"]
 
 
 def _encodable(value: str) -> str:
@@ -120,6 +125,11 @@ class TaskCreate(SubtaskSpec):
     position: Optional[Annotated[int, Field(ge=0)]] = None
 
 
+class BreakdownSubtask(SubtaskSpec):
+    """`after`: indexes of earlier subtasks of the same breakdown this one waits for."""
+    after: Optional[Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=49)]] = None
+
+
 class TaskUpdate(Body):
     """Partial: only the fields sent change; `null` clears description, context or points."""
     name: Optional[TaskName] = None
@@ -172,8 +182,19 @@ class SizeBody(OperationBody):
 
 
 class BreakdownBody(OperationBody):
-    subtasks: Annotated[list[SubtaskSpec], Field(min_length=1, max_length=50)]
+    subtasks: Annotated[list[BreakdownSubtask], Field(min_length=1, max_length=50)]
     parent_description_update: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _after_names_earlier_subtasks(self) -> "BreakdownBody":
+        for index, subtask in enumerate(self.subtasks):
+            after = subtask.after or []
+            if any(i >= index for i in after):
+                raise ValueError(f"subtasks[{index}].after may name only earlier subtasks "
+                                 f"(indexes 0..{index - 1})")
+            if len(set(after)) != len(after):
+                raise ValueError(f"subtasks[{index}].after names a subtask twice")
+        return self
 
 
 class RefineBody(OperationBody):
@@ -210,6 +231,11 @@ class WorkLogCreate(Body):
 
 class CommitCreate(CommitSpec):
     pass
+
+
+class DependencyCreate(Body):
+    blocker_id: Annotated[str, Field(min_length=1, max_length=255)]
+    author: Optional[Label] = None
 
 
 # -- responses (documentation; handlers build plain dicts of these shapes) ---------------
@@ -275,6 +301,9 @@ class Task(Response):
     readiness: Readiness
     is_locked: bool
     lock: Optional[Lock]
+    blocked_by: list[str]
+    open_blockers: int
+    waiting: bool
 
 
 class TaskTree(Task):
@@ -305,6 +334,7 @@ class ReadinessCounts(Response):
     blocked_by_children: int
     needs_sizing: int
     needs_breakdown: int
+    blocked_by_dependencies: int
     ready: int
 
 
@@ -376,6 +406,71 @@ class TaskContext(Response):
     stale_reasons: list[str]
     truncated: bool
     truncation: Optional[Truncation]
+
+
+class Dependency(Response):
+    task_id: str
+    blocker_id: str
+    created_at: str
+    author: str
+
+
+class Dependencies(Response):
+    blocked_by: list[Task]
+    blocking: list[Task]
+
+
+class JobProgress(Response):
+    done: int
+    total: int
+
+
+class JobError(Response):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Job(Response):
+    id: str
+    kind: Literal["import", "cancel", "delete", "propagate"]
+    status: Literal["running", "succeeded", "failed"]
+    created_at: str
+    updated_at: str
+    progress: JobProgress
+    result: Optional[dict[str, str]]
+    error: Optional[JobError]
+
+
+class Event(Response):
+    id: str
+    project_id: str
+    task_id: str
+    task_name: str
+    kind: EventKind
+    actor: str
+    at: str
+    summary: str
+    details: dict[str, Any]
+
+
+class HistoryPoint(Response):
+    date: str
+    points_total: int
+    points_completed: int
+    tasks_total: int
+    tasks_done: int
+    events: int
+
+
+class Agent(Response):
+    """One actor seen in the project (an extension of the SPEC: docs/decisions.md)."""
+    actor: str
+    last_seen_at: Optional[str]
+    events: int
+    operations: int
+    locks_expired: int
+    live_locks: list[Lock]
 
 
 class Health(Response):
@@ -450,6 +545,7 @@ class ExportedTask(Body):
     updated_at: Optional[Timestamp] = None
     work_log_entries: list[ExportedLogEntry] = []
     commits: list[ExportedCommit] = []
+    blocked_by: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
 
 
 class ExportedProject(Body):
@@ -461,7 +557,7 @@ class ExportedProject(Body):
 
 
 class ProjectExport(Body):
-    format_version: Literal[1]
+    format_version: Literal[1, 2]
     exported_at: Optional[Timestamp] = None
     project: ExportedProject
     tasks: list[ExportedTask] = []

@@ -42,6 +42,25 @@ def _query_parameters(model: type, definitions: dict) -> list[dict]:
     ]
 
 
+_TAGS = (  # first match: the section of the interactive docs an operation is listed in
+    ("Dependencies", ("/dependencies",)),
+    ("Locks", ("/lock", "/locks")),
+    ("Atomic operations", ("/size", "/breakdown", "/refine", "/complete",
+                           "/flag-refinement", "/work-log", "/commits")),
+    ("Queues", ("/backlog", "/in-progress", "/needs-refinement", "/tasks/available")),
+    ("Activity", ("/activity", "/history", "/agents")),
+    ("Jobs", ("/jobs",)),
+    ("Export and import", ("/export", "/import")),
+    ("Tasks", ("/tasks",)),
+    ("Projects", ("/projects",)),
+)
+
+
+def _tag(path: str) -> str:
+    return next((tag for tag, parts in _TAGS if any(part in path for part in parts)),
+                "Service")
+
+
 def _operation(endpoint: Any, definitions: dict) -> dict:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -52,7 +71,8 @@ def _operation(endpoint: Any, definitions: dict) -> dict:
     if endpoint.idempotent:
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
-    operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary}
+    operation: dict[str, Any] = {"operationId": endpoint.name, "summary": endpoint.summary,
+                                 "tags": [_tag(endpoint.path)]}
     if endpoint.name == "health":
         operation["security"] = []
     if parameters:
@@ -69,12 +89,40 @@ def _operation(endpoint: Any, definitions: dict) -> dict:
             "schema": _schema_of(endpoint.response, definitions)}}
     if endpoint.name == "export_project":
         success["content"]["text/markdown"] = {"schema": {"type": "string"}}
+    links = _links(endpoint)
+    if links:
+        success["links"] = links
     responses = {str(endpoint.status): success}
+    for status, model, description in endpoint.other_responses:
+        other: dict[str, Any] = {"description": description}
+        if model is not None:
+            other["content"] = {"application/json": {"schema": _schema_of(model, definitions)}}
+        responses[str(status)] = other
     for status, description in _ERRORS.items():
         responses[status] = {"description": description, "content": {"application/json": {
             "schema": {"$ref": _REF.format(model="ErrorEnvelope")}}}}
     operation["responses"] = responses
     return operation
+
+
+# what a create answers -> the path parameter its `id` fills (OpenAPI links: a client, or a
+# stateful fuzzer, learns which operations can use the new resource)
+_CREATES = {"create_project": "project_id", "import_project": "project_id",
+            "create_task": "task_id", "create_subtask": "task_id"}
+
+
+def _links(endpoint: Any) -> dict:
+    from chalicelib.api.endpoints import ENDPOINTS
+
+    parameter = _CREATES.get(endpoint.name)
+    if parameter is None:
+        return {}
+    return {
+        f"{other.name}": {"operationId": other.name,
+                          "parameters": {parameter: "$response.body#/id"}}
+        for other in ENDPOINTS
+        if re.findall(r"{(\w+)}", other.path) == [parameter]
+    }
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +144,7 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Chorus API", "version": config.VERSION,
-                 "description": "Project management for AI coding agents. See SPEC.md."},
+                 "description": "Project management for AI coding agents. See docs/api.md."},
         "components": {
             "schemas": definitions,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

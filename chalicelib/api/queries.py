@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from datetime import datetime
 
-from chalicelib.api.models import Label, TaskType
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from chalicelib.api.models import EventKind, Label, TaskType
 from chalicelib.domain.queues import SORTS
 
 
@@ -21,7 +23,18 @@ def _boolean(value: object) -> object:
 
 QueryBool = Annotated[bool, BeforeValidator(_boolean)]
 Limit = Annotated[int, Field(ge=1, le=200)]
-Offset = Annotated[int, Field(ge=0)]
+MAX_OFFSET = 10**12  # past any list: an offset beyond it is an empty page, not an error
+Offset = Annotated[int, Field(ge=0), AfterValidator(lambda value: min(value, MAX_OFFSET))]
+
+
+def _timestamp(value: object) -> object:
+    """A full ISO-8601 timestamp (a bare date is not one)."""
+    if isinstance(value, str) and "T" not in value.upper():
+        raise ValueError("must be an ISO-8601 timestamp such as 2026-12-05T14:00:00Z")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 QueueOperation = Literal["sizing", "breakdown", "implementation", "refinement"]
 
@@ -79,3 +92,20 @@ class ExportQuery(Query):
     format: Literal["json", "markdown"] = "json"
 
 
+class ActivityQuery(Paging):
+    task_id: Optional[str] = None
+    actor: Optional[str] = None
+    kind: Optional[list[EventKind]] = None
+    since: Optional[Timestamp] = None
+
+
+class HistoryQuery(Query):
+    days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
+class AgentsQuery(Query):
+    hours: Annotated[int, Field(ge=1, le=168)] = 24
+
+
+class AuthorQuery(Query):
+    author: Optional[Label] = None

@@ -1,13 +1,17 @@
-"""Which queues a task belongs to, and the sort key that encodes the default queue order.
+"""Which queues a task belongs to, and the sort keys that put every queue in every order.
 
+Each open task sits in exactly one *queue partition* of its project, named by its status and
+readiness; every queue of SPEC §3 is the union of a few partitions (QUEUE_PARTITIONS). For
+each `sort` value the task stores one string key that sorts in that order with ties in the
+default order, so a page of any queue in any order is a merge of short index range reads.
 Default order (SPEC §3): priority desc, effective points asc (unsized last), created_at asc,
-id asc. The key is a string, so one index range read returns a queue already in that order.
+id asc.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from chalicelib.domain.readiness import effective_points
+from chalicelib.domain.readiness import READINESS_STATES, effective_points
 
 OPERATIONS = ("sizing", "breakdown", "implementation", "refinement")
 SORTS = ("-priority", "priority", "points", "-points", "created_at", "-created_at",
@@ -15,6 +19,25 @@ SORTS = ("-priority", "priority", "points", "-points", "created_at", "-created_a
 DEFAULT_SORT = "-priority"
 MAX_PRIORITY = 1000
 _UNSIZED = 999_999_999
+
+# sort value -> the task attribute holding its key (one index per attribute)
+SORT_ATTRIBUTES = {
+    "-priority": "qs_default", "priority": "qs_priority",
+    "points": "qs_points", "-points": "qs_points_desc",
+    "created_at": "qs_created", "-created_at": "qs_created_desc",
+    "updated_at": "qs_updated", "-updated_at": "qs_updated_desc",
+}
+
+# queue -> the (status, readiness) partitions it is made of
+QUEUE_PARTITIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "backlog": (("todo", "ready"),),
+    "in_progress": tuple(("doing", readiness) for readiness in READINESS_STATES),
+    "needs_refinement": (("todo", "needs_refinement"), ("doing", "needs_refinement")),
+    "sizing": (("todo", "needs_sizing"),),
+    "breakdown": (("todo", "needs_breakdown"), ("doing", "needs_breakdown")),
+    "implementation": (("todo", "ready"), ("doing", "ready")),
+    "refinement": (("todo", "needs_refinement"), ("doing", "needs_refinement")),
+}
 
 
 def operation_queue(status: str, readiness: str) -> str | None:
@@ -32,16 +55,42 @@ def operation_queue(status: str, readiness: str) -> str | None:
     return None
 
 
-def board_list(status: str, readiness: str) -> str | None:
-    """`backlog` (todo and ready) or `in_progress` (doing), if either."""
-    if status == "doing":
-        return "in_progress"
-    if status == "todo" and readiness == "ready":
-        return "backlog"
-    return None
+def partition(project_id: str, status: str, readiness: str) -> str:
+    return f"{project_id}#{status}#{readiness}"
 
 
-def sort_key(task: Any) -> str:
+def task_partition(task: Any) -> str | None:
+    """The task's queue partition, or None for a closed task (it is in no queue)."""
+    if task.status not in ("todo", "doing"):
+        return None
+    return partition(task.project_id, task.status, task.readiness)
+
+
+def queue_partitions(project_id: str, queue: str) -> list[str]:
+    return [partition(project_id, status, readiness)
+            for status, readiness in QUEUE_PARTITIONS[queue]]
+
+
+def in_queue(task: Any, queue: str) -> bool:
+    return (task.status, task.readiness) in QUEUE_PARTITIONS[queue]
+
+
+_DESCENDING = str.maketrans("0123456789", "9876543210")
+
+
+def _descending(text: str) -> str:
+    """Digits complemented: fixed-width timestamps then sort newest first."""
+    return text.translate(_DESCENDING)
+
+
+def _points(task: Any, descending: bool) -> str:
+    points = effective_points(task)
+    if points is None:
+        return f"1#{0:09d}"
+    return f"0#{(_UNSIZED - points) if descending else points:09d}"
+
+
+def default_key(task: Any) -> str:
     points = effective_points(task)
     return "{:04d}#{:09d}#{}#{}".format(
         MAX_PRIORITY - int(task.priority),
@@ -51,43 +100,16 @@ def sort_key(task: Any) -> str:
     )
 
 
-def _points_key(task: dict, descending: bool) -> tuple:
-    points = task["effective_points"]
-    if points is None:
-        return (1, 0)
-    return (0, -points if descending else points)
-
-
-def _default_key(task: dict) -> tuple:
-    points = task["effective_points"]
-    return (-task["priority"], _UNSIZED if points is None else points, task["created_at"],
-            task["id"])
-
-
-def ordering(sort: str) -> Callable[[dict], Any]:
-    """A key function over API task dicts for `sort`; ties fall back to the default order."""
-    if sort == "-priority":
-        return _default_key
-    if sort == "priority":
-        return lambda task: (task["priority"], _default_key(task))
-    if sort in ("points", "-points"):
-        return lambda task: (_points_key(task, sort == "-points"), _default_key(task))
-    field = sort.lstrip("-")
-    if sort.startswith("-"):
-        return lambda task: (_Reversed(task[field]), _default_key(task))
-    return lambda task: (task[field], _default_key(task))
-
-
-class _Reversed:
-    """Wraps a value so that sorting ascending puts larger values first."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any):
-        self.value = value
-
-    def __lt__(self, other: "_Reversed") -> bool:
-        return self.value > other.value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.value == other.value
+def sort_keys(task: Any) -> dict[str, str]:
+    """Every sort attribute's key for `task` (ties fall back to the default order)."""
+    default = default_key(task)
+    return {
+        "qs_default": default,
+        "qs_priority": f"{int(task.priority) + MAX_PRIORITY:04d}#{default}",
+        "qs_points": f"{_points(task, False)}#{default}",
+        "qs_points_desc": f"{_points(task, True)}#{default}",
+        "qs_created": f"{task.created_at}#{default}",
+        "qs_created_desc": f"{_descending(task.created_at)}#{default}",
+        "qs_updated": f"{task.updated_at}#{default}",
+        "qs_updated_desc": f"{_descending(task.updated_at)}#{default}",
+    }

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Protocol
 
 READINESS_STATES = (
-    "needs_refinement", "blocked_by_children", "needs_sizing", "needs_breakdown", "ready",
+    "needs_refinement", "blocked_by_children", "needs_sizing", "needs_breakdown",
+    "blocked_by_dependencies", "ready",
 )
 LARGEST_SINGLE_SESSION_SIZE = 6
 
@@ -15,6 +16,8 @@ class Aggregated(Protocol):
     counted_children: int
     sized_children: int
     rolled_sum: int
+    open_blockers: int
+    waiting_ancestors: int
 
 
 def rolled_up_points(task: Aggregated) -> int | None:
@@ -32,6 +35,11 @@ def unsized_children(task: Aggregated) -> int:
     return int(task.counted_children - task.sized_children)
 
 
+def is_waiting(task: Aggregated) -> bool:
+    """SPEC §12: the task or one of its ancestors has a blocker that is still open."""
+    return int(task.open_blockers or 0) > 0 or int(task.waiting_ancestors or 0) > 0
+
+
 def readiness(task: Aggregated) -> str:
     """First match wins; only children that are not `wont_do` count as children."""
     if task.needs_refinement:
@@ -42,4 +50,6 @@ def readiness(task: Aggregated) -> str:
         return "needs_sizing"
     if task.points > LARGEST_SINGLE_SESSION_SIZE:
         return "needs_breakdown"
+    if is_waiting(task):
+        return "blocked_by_dependencies"
     return "ready"

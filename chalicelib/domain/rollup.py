@@ -12,7 +12,7 @@ from chalicelib.domain.status import OPEN
 
 CHILD_AGGREGATES = (
     "children_count", "counted_children", "sized_children", "rolled_sum",
-    "open_children", "done_children", "open_descendants", "completed_sum",
+    "open_children", "done_children", "open_descendants", "completed_sum", "descendants",
 )
 
 
@@ -21,6 +21,7 @@ class TaskLike(Aggregated, Protocol):
     depth: int
     open_descendants: int
     completed_sum: int
+    descendants: int
 
 
 Vector = dict[str, int]
@@ -47,6 +48,7 @@ def contribution_to_parent(task: TaskLike) -> Vector:
         "done_children": int(task.status == "done"),
         "open_descendants": int(is_open) + int(task.open_descendants),
         "completed_sum": completed_points(task) if counted else 0,
+        "descendants": 1 + int(task.descendants or 0),
     }
 
 

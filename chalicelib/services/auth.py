@@ -24,3 +24,9 @@ def default_author(caller: Caller, author: str | None, fallback: str) -> str:
     if caller.role == "agent" and caller.label is not None and fallback == "anonymous":
         return caller.label
     return fallback
+
+
+def request_actor(caller: Caller) -> str:
+    """Who a request acts as when it names nobody (SPEC §14): the token's label, or
+    `anonymous` with auth off."""
+    return caller.label or "anonymous"

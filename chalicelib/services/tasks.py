@@ -3,50 +3,38 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from chalicelib.api.http import dumps
 from chalicelib.api.models import StatusChange, TaskCreate, TaskUpdate
-from chalicelib.clock import now_iso, now_ms
+from chalicelib.clock import now_ms
+from chalicelib.domain.dependencies import inherited_by_children
 from chalicelib.domain.status import OPEN, transition_allowed
-from chalicelib.domain.tree import Workspace, stored_state, touch_if_changed
+from chalicelib.domain.tree import STORED_FIELDS, stored_state, touch_if_changed
 from chalicelib.errors import (
     DepthLimitExceeded,
     InvalidStatusTransition,
     NotFound,
     ResponseTooLarge,
 )
-from chalicelib.api.http import dumps
+from chalicelib.services import jobs, positions
+from chalicelib.services.auth import request_actor
+from chalicelib.services.changes import Change
 from chalicelib.services.common import (
     RESPONSE_LIMIT,
     Call,
     Caller,
     Result,
-    commit_with,
     list_result,
     new_id,
     require_uuid,
     write,
 )
-from chalicelib.store.db import MAX_TRANSACTION_ITEMS, Retry, Transaction, retrying
-from chalicelib.store.tables import ProjectItem, TaskItem, WorkLogItem, CommitItem
-from chalicelib.store.tasks import (
-    commit,
-    get_ancestors,
-    get_descendants,
-    get_live_task,
-    get_project,
-    get_task_for_write,
-    refusals_visible,
-    require_visible,
-    get_tasks,
-    iter_children,
-    list_children,
-    parent_key,
-    stage,
-)
+from chalicelib.store import jobs as job_store
+from chalicelib.store import tasks as task_store
+from chalicelib.store.db import Transaction, retrying
+from chalicelib.store.tables import ProjectItem, TaskItem
 from chalicelib.views import task_view
 
-MAX_DEPTH = 15
-# items one round of a cascade may touch, leaving room for the project and a log entry
-ROUND_BUDGET = MAX_TRANSACTION_ITEMS - 4
+MAX_DEPTH = positions.MAX_DEPTH
 
 
 def view(task: TaskItem) -> dict:
@@ -68,15 +56,15 @@ def refuse_under_cancelled(chain: list[TaskItem], details: dict | None = None) -
 
 
 def build_task(project_id: str, parent: TaskItem | None, spec: Any, now: str,
-               position: int) -> TaskItem:
-    task_id = new_id()
+               position: int, task_id: str | None = None) -> TaskItem:
+    task_id = task_id or new_id()
     ancestors = (list(parent.ancestor_ids) + [parent.id]) if parent is not None else []
     return TaskItem(
         task_id,
         project_id=project_id,
         parent_task_id=parent.id if parent is not None else None,
         ancestor_ids=ancestors,
-        parent_key=parent_key(project_id, parent.id if parent is not None else None),
+        parent_key=task_store.parent_key(project_id, parent.id if parent is not None else None),
         path="/".join(ancestors + [task_id]),
         depth=len(ancestors),
         position=position,
@@ -94,40 +82,16 @@ def build_task(project_id: str, parent: TaskItem | None, spec: Any, now: str,
         created_at=now,
         updated_at=now,
         readiness="needs_sizing",
+        waiting_ancestors=inherited_by_children(parent) if parent is not None else 0,
     )
 
 
-def _siblings_from(key: str, position: int, expected_total: int) -> list[TaskItem]:
-    """Siblings at `position` and after; the parent's count proves the index read complete."""
-    if position >= expected_total:
-        return []
-    siblings = list(iter_children(key, position))
-    if len(siblings) != expected_total - position:
-        raise Retry()
-    return siblings
-
-
-def _shift(workspace: Workspace, tasks: list[TaskItem], by: int) -> None:
-    """Position moves are not changes of the task (updated_at stays)."""
-    for task in tasks:
-        workspace.include(task)
-        task.position = int(task.position) + by
-        workspace.changed(task)
-
-
 # -- create -------------------------------------------------------------------------------
-def _insert_position(wanted: int | None, count: int) -> int:
-    """Where a new task goes in its own transaction: an insert that would shift more
-    siblings than one transaction holds is appended, then moved into place in rounds."""
-    position = count if wanted is None else min(wanted, count)
-    return position if count - position <= ROUND_BUDGET - MAX_DEPTH - 2 else count
-
-
-def _moved_into_place(created: Result, wanted: int | None) -> Result:
+def _moved_into_place(call: Call, created: Result, wanted: int | None) -> Result:
     if (created.status != 201 or wanted is None or not isinstance(created.body, dict)
             or created.body["position"] <= wanted):
         return created
-    moved = reorder(Call(caller=Caller()), created.body["id"], wanted)
+    moved = reorder(Call(caller=call.caller), created.body["id"], wanted)
     return Result(201, moved.body, created.headers)
 
 
@@ -135,66 +99,65 @@ def create_task(call: Call, project_id: str, body: TaskCreate) -> Result:
     project_id = require_uuid(project_id, "Project")
 
     def attempt() -> Result:
-        project = get_project(project_id)
+        project = task_store.get_project(project_id)
         if project is None:
             raise NotFound("Project not found.", {"project_id": project_id})
         count = int(project.top_level_count)
-        position = _insert_position(body.position, count)
-        now = now_iso()
-        workspace = Workspace([], now)
-        _shift(workspace, _siblings_from(project_id, position, count), +1)
-        task = build_task(project_id, None, body, now, position)
-        workspace.add(task)
-        tx = Transaction()
-        stage(workspace, project_id, tx,
-              project_actions=[ProjectItem.top_level_count.set(count + 1)],
-              project_condition=ProjectItem.top_level_count == count)
-        return commit_with(call, tx, Result(201, view(task)), project_id)
+        position = positions.insert_position(body.position, count)
+        change = Change(project_id, request_actor(call.caller))
+        positions.shift(change.workspace,
+                        positions.siblings_from(project_id, position, count), +1)
+        task = build_task(project_id, None, body, change.now, position)
+        change.workspace.add(task)
+        change.project_actions = [ProjectItem.top_level_count.set(count + 1)]
+        change.project_condition = ProjectItem.top_level_count == count
+        return change.commit(call, lambda: Result(201, view(task)))
 
-    return _moved_into_place(write(call, attempt), body.position)
+    return _moved_into_place(call, write(call, attempt), body.position)
 
 
 def create_subtask(call: Call, parent_id: str, body: TaskCreate) -> Result:
     parent_id = require_uuid(parent_id, "Task")
 
     def attempt() -> Result:
-        parent = get_task_for_write(parent_id)
-        with refusals_visible(parent):
+        parent = task_store.get_task_for_write(parent_id)
+        with task_store.refusals_visible(parent):
             if parent.depth + 1 > MAX_DEPTH:
-                raise DepthLimitExceeded(details={"max_depth": MAX_DEPTH, "parent_depth": parent.depth})
-            chain = get_ancestors(parent) + [parent]
+                raise DepthLimitExceeded(details={"max_depth": MAX_DEPTH,
+                                                  "parent_depth": parent.depth})
+            chain = task_store.get_ancestors(parent) + [parent]
             refuse_under_cancelled(chain)
             count = int(parent.children_count)
-            position = _insert_position(body.position, count)
-            now = now_iso()
-            workspace = Workspace(chain, now)
-            _shift(workspace, _siblings_from(parent.id, position, count), +1)
-            task = build_task(parent.project_id, parent, body, now, position)
-            workspace.add(task)
-            tx = Transaction()
-            stage(workspace, parent.project_id, tx)
-            return commit_with(call, tx, Result(201, view(task)), parent.project_id)
+            position = positions.insert_position(body.position, count)
+            change = Change(parent.project_id, request_actor(call.caller), chain,
+                            subject=parent.id)
+            positions.shift(change.workspace,
+                            positions.siblings_from(parent.id, position, count), +1)
+            task = build_task(parent.project_id, parent, body, change.now, position)
+            change.workspace.add(task)
+            change.settle()
+            return change.commit(call, lambda: Result(201, view(task)))
 
-    return _moved_into_place(write(call, attempt), body.position)
+    return _moved_into_place(call, write(call, attempt), body.position)
 
 
 # -- read ---------------------------------------------------------------------------------
 def get_task(task_id: str) -> Result:
-    task, _project = get_live_task(require_uuid(task_id, "Task"))
+    task, _project = task_store.get_live_task(require_uuid(task_id, "Task"))
     return Result(200, view(task))
 
 
 def list_top_level(project_id: str, offset: int, limit: int) -> Result:
     project_id = require_uuid(project_id, "Project")
-    if get_project(project_id) is None:
+    if task_store.get_project(project_id) is None:
         raise NotFound("Project not found.", {"project_id": project_id})
-    page, more = list_children(project_id, offset, limit)
+    page, more = task_store.list_children(project_id, offset, limit)
     return list_result([view(task) for task in page], offset, more)
 
 
 def get_ancestry(task_id: str) -> Result:
-    task, _project = get_live_task(require_uuid(task_id, "Task"))
-    return Result(200, [view(t) for t in get_ancestors(task) + [task]])
+    task, _project = task_store.get_live_task(require_uuid(task_id, "Task"))
+    return Result(200, [view(t) for t in task_store.get_ancestors(task) + [task]])
 
 
 def _levels_below(task: TaskItem, depth: int) -> list[TaskItem]:
@@ -202,7 +165,7 @@ def _levels_below(task: TaskItem, depth: int) -> list[TaskItem]:
     found, frontier = [], [task]
     for _ in range(depth):
         next_level = [child for node in frontier if node.children_count
-                      for child in iter_children(node.id)]
+                      for child in task_store.iter_children(node.id)]
         found += next_level
         frontier = next_level
         if not frontier:
@@ -211,12 +174,12 @@ def _levels_below(task: TaskItem, depth: int) -> list[TaskItem]:
 
 
 def get_tree(task_id: str, depth: int | None) -> Result:
-    task, _project = get_live_task(require_uuid(task_id, "Task"))
+    task, _project = task_store.get_live_task(require_uuid(task_id, "Task"))
     now = now_ms()
     if depth == 0 or not task.children_count:
         below = []
     elif depth is None:
-        below = get_descendants(task)
+        below = task_store.get_descendants(task)
     else:
         below = _levels_below(task, depth)
     children: dict[str, list[TaskItem]] = {}
@@ -243,32 +206,40 @@ def update_task(call: Call, task_id: str, body: TaskUpdate) -> Result:
     sent = body.model_fields_set
 
     def attempt() -> Result:
-        task = get_task_for_write(task_id)
-        with refusals_visible(task):
-            now = now_iso()
+        task = task_store.get_task_for_write(task_id)
+        with task_store.refusals_visible(task):
             points_change = "points" in sent and body.points != task.points
-            workspace = Workspace((get_ancestors(task) if points_change else []) + [task], now)
+            chain = task_store.get_ancestors(task) if points_change else []
+            change = Change(task.project_id, request_actor(call.caller), chain + [task],
+                            subject=task.id)
+            now = change.now
             before = stored_state(task)
+            fields = [field for field in TaskUpdate.model_fields
+                      if field in sent and getattr(body, field) != getattr(task, field)]
             for field in ("name", "description", "context"):
-                if field in sent and getattr(body, field) != getattr(task, field):
+                if field in fields:
                     setattr(task, field, getattr(body, field))
                     task.content_changed_at = now
-            if "context" in sent:
+            if "context" in sent:  # writing the context captures it again, even unchanged
                 task.context_captured_at = now if body.context is not None else None
             for field in ("task_type", "priority"):
                 if field in sent:
                     setattr(task, field, getattr(body, field))
-            if "points" in sent:
+            if "points" in sent:  # a human's points replace the sizing that produced them
                 task.points = body.points
                 task.points_breakdown = None
                 task.sizing_confidence = None
+            for field, stored in (("context", "context_captured_at"),
+                                  ("points", "points_breakdown")):
+                if field in sent and field not in fields and \
+                        before[STORED_FIELDS.index(stored)] != getattr(task, stored):
+                    fields.append(field)
             if not touch_if_changed(task, before, now):
-                require_visible(task)
+                task_store.require_visible(task)
                 return Result(200, view(task))
-            workspace.changed(task)
-            tx = Transaction()
-            stage(workspace, task.project_id, tx)
-            commit(tx)
+            change.workspace.changed(task)
+            change.workspace.record(task, "task_updated", {"fields": fields})
+            change.commit()
             return Result(200, view(task))
 
     return retrying(attempt)
@@ -279,147 +250,106 @@ def change_status(call: Call, task_id: str, body: StatusChange) -> Result:
     task_id = require_uuid(task_id, "Task")
     target = body.status
     if target == "wont_do":
-        return cancel_subtree(task_id)
+        return cancel(call, task_id)
 
     def attempt() -> Result:
-        task = get_task_for_write(task_id)
-        with refusals_visible(task):
+        task = task_store.get_task_for_write(task_id)
+        with task_store.refusals_visible(task):
             current = task.status
             if current == target:
-                require_visible(task)
+                task_store.require_visible(task)
                 return Result(200, view(task))
             move = {"from": current, "to": target}
             if not transition_allowed(current, target):
-                raise InvalidStatusTransition(f"A task cannot go from {current} to {target}.", move)
-            chain = get_ancestors(task)
+                raise InvalidStatusTransition(
+                    f"A task cannot go from {current} to {target}.", move)
+            chain = task_store.get_ancestors(task)
             if target in OPEN:
                 refuse_under_cancelled(chain, move)
             if target == "done" and task.open_descendants > 0:
                 raise InvalidStatusTransition(
-                    "A task may be done only when none of its descendants is todo or doing.",
+                    "A task may be done only when none of its descendants is todo or doing; "
+                    "finish or cancel those first.",
                     {**move, "open_descendants": int(task.open_descendants)},
                 )
-            workspace = Workspace(chain + [task], now_iso())
-            workspace.set_status(task, target)
-            tx = Transaction()
-            stage(workspace, task.project_id, tx)
-            commit(tx)
+            change = Change(task.project_id, request_actor(call.caller), chain + [task],
+                            subject=task.id)
+            change.workspace.set_status(task, target)
+            change.settle()
+            change.commit()
             return Result(200, view(task))
 
     return retrying(attempt)
 
 
-def _round(pending: list[TaskItem], budget: int) -> list[TaskItem]:
-    """As many of `pending` (deepest first) as fit one transaction with their ancestors."""
-    chosen, touched = [], set()
-    for task in pending:
-        needed = touched | set(task.ancestor_ids) | {task.id}
-        if len(needed) > budget:
-            break
-        chosen.append(task)
-        touched = needed
-    return chosen
+def _running_job(task: TaskItem) -> Any | None:
+    if not task.job_id:
+        return None
+    job = job_store.get_job(task.job_id)
+    return job if job is not None and job.status == job_store.RUNNING else None
 
 
-def _deepest_first(tasks: list[TaskItem]) -> list[TaskItem]:
-    return sorted(tasks, key=lambda task: (-task.depth, task.path))
-
-
-def cancel_subtree(task_id: str) -> Result:
-    """Deepest level first, one transaction per round: an interrupted cancel leaves a valid
-    tree, and repeating the request finishes the job."""
-    while True:
-        done, task = retrying(lambda: _cancel_round(task_id))
-        if done:
-            return Result(200, view(task))
-
-
-def _cancel_round(task_id: str) -> tuple[bool, TaskItem]:
-    task, _project = get_live_task(task_id)
-    if task.status == "wont_do":
-        return True, task
-    chain = get_ancestors(task)
-    descendants = get_descendants(task) if task.children_count else []
-    pending = _deepest_first([d for d in descendants if d.status in OPEN]) + [task]
-    chosen = _round(pending, ROUND_BUDGET)
-    workspace = Workspace(chain + [task] + descendants, now_iso())
-    workspace.hold_complete_upward = {task.id} | {d.id for d in descendants}
-    for item in chosen:
-        workspace.set_status(item, "wont_do")
-    if any(int(workspace.tasks[i].open_children) for i in workspace.cancelled):
-        raise Retry()  # the index missed a new child: read again
+def _start_job(call: Call, kind: str, task: TaskItem, total: int) -> Result:
+    """A cascade too big for one request: a job, named on the task so that repeating the
+    request finds it (SPEC §13)."""
+    job = jobs.new_job(kind, call.caller.scope, task.project_id,
+                       {"task_id": task.id, "actor": request_actor(call.caller)}, total)
     tx = Transaction()
-    stage(workspace, task.project_id, tx)
-    commit(tx)
-    return task.id in workspace.cancelled, task
+    job_store.add_job(tx, job)
+    tx.update(task, [TaskItem.job_id.set(job.id)], f"task:{task.id}",
+              condition=TaskItem.version == task.version)
+    task_store.add_project_counters(tx, task.project_id, {})
+    task_store.commit(tx)
+    return jobs.accepted(job)
+
+
+def cancel(call: Call, task_id: str) -> Result:
+    """Cancel downward: synchronously up to JOB_THRESHOLD tasks, else a `cancel` job."""
+    from chalicelib.services.cascades import Cascade
+
+    def start() -> Result | None:
+        task, _project = task_store.get_live_task(task_id)
+        job = _running_job(task)
+        if job is not None:
+            return jobs.accepted(job)
+        if task.status == "wont_do":
+            return Result(200, view(task))
+        reach = 1 + int(task.open_descendants)
+        if reach > jobs.JOB_THRESHOLD:
+            return _start_job(call, "cancel", task, reach)
+        return None
+
+    started = retrying(start)
+    if started is not None:
+        return started
+    Cascade("cancel", task_id, request_actor(call.caller)).run()
+    task, _project = task_store.get_live_task(task_id)
+    return Result(200, view(task))
 
 
 # -- delete -------------------------------------------------------------------------------
 def delete_task(call: Call, task_id: str) -> Result:
-    """The subtree goes deepest first; the last round removes the task and closes the gap in
-    its siblings' positions. Logs and commits of the removed tasks follow."""
+    """The subtree goes deepest first; the last round removes the task and closes the gap
+    in its siblings' positions; then its logs and commits. Past JOB_THRESHOLD: a job."""
+    from chalicelib.services.cascades import Cascade
+
     task_id = require_uuid(task_id, "Task")
-    removed: list[str] = []
-    while True:
-        finished, ids = retrying(lambda: _delete_round(task_id))
-        removed += ids
-        if finished:
-            break
-    _delete_records(removed)
+
+    def start() -> Result | None:
+        task, _project = task_store.get_live_task(task_id)
+        job = _running_job(task)
+        if job is not None:
+            return jobs.accepted(job)
+        size = 1 + int(task.descendants or 0)
+        if size > jobs.JOB_THRESHOLD:
+            return _start_job(call, "delete", task, size)
+        return None
+
+    started = retrying(start)
+    if started is not None:
+        return started
+    Cascade("delete", task_id, request_actor(call.caller)).run()
     return Result(204, None)
-
-
-def _delete_round(task_id: str) -> tuple[bool, list[str]]:
-    task, project = get_live_task(task_id)
-    chain = get_ancestors(task)
-    descendants = get_descendants(task) if task.children_count else []
-    chosen = _round(_deepest_first(descendants) + [task], ROUND_BUDGET)
-    final = chosen[-1] is task
-    workspace = Workspace(chain + [task] + descendants, now_iso())
-    project_actions, project_condition = None, None
-    if final:
-        key = parent_key(task.project_id, task.parent_task_id)
-        total = _sibling_count(task, chain, project)
-        siblings = _siblings_from(key, int(task.position) + 1, total)
-        room = ROUND_BUDGET - len(set(task.ancestor_ids)) - 1
-        _shift(workspace, siblings[:room], -1)
-        if task.parent_task_id is None:
-            project_actions = [ProjectItem.top_level_count.set(total - 1)]
-            project_condition = ProjectItem.top_level_count == total
-    for item in chosen:
-        workspace.delete(item)
-    if not final and any(int(workspace.tasks[i].children_count) for i in workspace.deleted):
-        raise Retry()  # the index missed a child: read again
-    tx = Transaction()
-    stage(workspace, task.project_id, tx, project_actions, project_condition)
-    commit(tx)
-    if final and len(siblings) > room:
-        retrying(lambda: _close_gap(key, total - 1, task))
-    return final, [item.id for item in chosen]
-
-
-def _sibling_count(task: TaskItem, chain: list[TaskItem], project: ProjectItem) -> int:
-    if task.parent_task_id is None:
-        return int(project.top_level_count)
-    return int(chain[-1].children_count)
-
-
-def _close_gap(key: str, total: int, removed: TaskItem) -> None:
-    """Renumber siblings after a delete too wide to shift in its own transaction."""
-    project = get_project(removed.project_id)
-    if project is None:
-        return
-    parent = get_tasks([removed.parent_task_id])[removed.parent_task_id] \
-        if removed.parent_task_id else None
-    _write_order(_current_order(key, total), removed.project_id, None, parent, total)
-
-
-def _delete_records(task_ids: list[str]) -> None:
-    for model in (WorkLogItem, CommitItem):
-        with model.batch_write() as batch:
-            for task_id in task_ids:
-                for item in model.query(task_id):
-                    batch.delete(item)
 
 
 # -- reorder ------------------------------------------------------------------------------
@@ -427,74 +357,17 @@ def reorder(call: Call, task_id: str, position: int) -> Result:
     task_id = require_uuid(task_id, "Task")
 
     def attempt() -> Result:
-        task, project = get_live_task(task_id)
-        parent = get_tasks([task.parent_task_id])[task.parent_task_id] \
+        task, project = task_store.get_live_task(task_id)
+        parent = task_store.get_tasks([task.parent_task_id])[task.parent_task_id] \
             if task.parent_task_id else None
-        key = parent_key(task.project_id, task.parent_task_id)
+        key = task_store.parent_key(task.project_id, task.parent_task_id)
         total = int(parent.children_count if parent is not None else project.top_level_count)
-        siblings = _current_order(key, total)
+        siblings = positions.current_order(key, total)
         moved = next(s for s in siblings if s.id == task_id)
         order = [s for s in siblings if s.id != task_id]
         order.insert(min(position, len(order)), moved)
-        _write_order(order, task.project_id, moved, parent, total)
+        positions.write_order(order, task.project_id, moved, parent, total,
+                              request_actor(call.caller))
         return Result(200, view(moved))
 
     return retrying(attempt)
-
-
-def _current_order(key: str, total: int) -> list[TaskItem]:
-    """Siblings in position order; the parent's count proves the index read complete. An
-    interrupted wide move leaves a gap, never a duplicate, so the order is still known."""
-    siblings = sorted(iter_children(key), key=lambda s: (int(s.position), s.created_at))
-    if len(siblings) != total:
-        raise Retry()
-    return siblings
-
-
-def _write_order(order: list[TaskItem], project_id: str, moved: TaskItem | None,
-                 parent: TaskItem | None, total: int) -> None:
-    """Number `order` 0..n-1. A move wider than one transaction parks the moved task at the
-    end, shifts the others block by block toward free positions, then places it."""
-    now = now_iso()
-    changes = [(index, s) for index, s in enumerate(order) if int(s.position) != index]
-    if len(changes) <= ROUND_BUDGET:
-        _commit_positions(changes, project_id, moved, parent, total, now)
-        return
-    others = [(index, s) for index, s in changes if s is not moved]
-    if moved is not None and any(s is moved for _, s in changes):
-        target = order.index(moved)
-        _commit_positions([(total, moved)], project_id, moved, parent, total, now)
-        changes_after = [(target, moved)]
-    else:
-        changes_after = []
-    # rising shifts from the top down, falling ones from the bottom up: each target is free
-    others.sort(key=lambda change: -change[0] if change[0] > int(change[1].position)
-                else change[0])
-    for start in range(0, len(others), ROUND_BUDGET):
-        _commit_positions(others[start:start + ROUND_BUDGET], project_id, moved, parent,
-                          total, now)
-    if changes_after:
-        _commit_positions(changes_after, project_id, moved, parent, total, now)
-
-
-def _commit_positions(changes: list[tuple[int, TaskItem]], project_id: str,
-                      moved: TaskItem | None, parent: TaskItem | None, total: int,
-                      now: str) -> None:
-    """One transaction of position changes, guarded against a sibling arriving or leaving."""
-    workspace = Workspace([], now)
-    for index, sibling in changes:
-        _shift(workspace, [sibling], index - int(sibling.position))
-        if sibling is moved:
-            sibling.updated_at = now  # its own move is a change; its siblings' are not
-    tx = Transaction()
-    if parent is not None:
-        tx.check(TaskItem, parent.id, TaskItem.version == parent.version, f"task:{parent.id}")
-        stage(workspace, project_id, tx)
-    else:
-        stage(workspace, project_id, tx,
-              project_actions=[ProjectItem.top_level_count.set(total)],
-              project_condition=ProjectItem.top_level_count == total)
-    commit(tx)
-    for _, sibling in changes:  # written: later rounds compare against the new state
-        sibling._snapshot = sibling.serialize(null_check=False)
-        sibling.version = int(sibling.version) + 1

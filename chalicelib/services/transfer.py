@@ -2,15 +2,39 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from chalicelib.api.http import dumps, parse_body
 from chalicelib.api.models import ImportUploadRef, ProjectExport
 from chalicelib.clock import normalize_iso, now_iso
+from chalicelib.domain.dependencies import (
+    MAX_BLOCKERS,
+    MAX_DEPENDENTS,
+    Edge,
+    blocker_ids,
+    blockers,
+    dependents,
+    inherited_by_children,
+    set_blockers,
+    set_dependents,
+    would_cycle,
+)
 from chalicelib.domain.readiness import effective_points
 from chalicelib.domain.status import OPEN
 from chalicelib.domain.tree import Workspace
-from chalicelib.errors import DepthLimitExceeded, Forbidden, NotFound, validation_error
+from chalicelib.errors import (
+    ChorusError,
+    DepthLimitExceeded,
+    Forbidden,
+    InvalidDependency,
+    NotFound,
+    validation_error,
+)
+from chalicelib.services import jobs
+from chalicelib.services.auth import request_actor
 from chalicelib.services.common import (
     RESPONSE_LIMIT,
     Call,
@@ -20,14 +44,17 @@ from chalicelib.services.common import (
     require_uuid,
     write,
 )
+from chalicelib.services.jobs import Lease
 from chalicelib.services.tasks import MAX_DEPTH, build_task
+from chalicelib.store import jobs as job_store
 from chalicelib.store import objects, projects as project_store, transfer as transfer_store
-from chalicelib.store.records import new_log_entry
-from chalicelib.store.tables import CommitItem, ProjectItem, TaskItem
-from chalicelib.store.tasks import get_project
+from chalicelib.store.db import Transaction
+from chalicelib.store.records import new_commit, new_log_entry
+from chalicelib.store.tables import ProjectItem, TaskItem
+from chalicelib.store.tasks import commit, get_project
 from chalicelib.views import project_detail_view
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 UPLOAD_LIMIT = 100_000_000
 EXPORTED_TASK_FIELDS = (
     "id", "parent_task_id", "name", "description", "context", "task_type", "status",
@@ -63,6 +90,7 @@ def _exported_task(task: TaskItem, logs: list, commits: list) -> dict:
     record["work_log_entries"] = [
         {"id": e.id, "author": e.author, "operation": e.operation, "content": e.content,
          "created_at": e.created_at} for e in logs]
+    record["blocked_by"] = blocker_ids(task)
     record["commits"] = [
         {"id": c.id, "author": c.author, "commit_hash": c.commit_hash, "message": c.message,
          "committed_at": c.committed_at} for c in commits]
@@ -124,6 +152,10 @@ def _markdown(project: ProjectItem, tasks: list[TaskItem]) -> str:
 
 
 # -- import -------------------------------------------------------------------------------
+IMPORT_NAMESPACE = uuid.UUID("3b0f7a56-52a7-4a43-9b64-7b2f62a0e1c4")
+WRITE_SLICE = 4000  # items between two progress checkpoints of an import job
+
+
 def create_upload(call: Call) -> Result:
     if not call.caller.is_admin:
         raise Forbidden("Only an admin token may import projects.")
@@ -131,20 +163,34 @@ def create_upload(call: Call) -> Result:
     return Result(201, {"upload_id": upload_id, "upload_url": url, "expires_at": expires_at})
 
 
-def read_upload(upload_id: str) -> bytes:
-    data = objects.read_import_upload(upload_id)
-    if data is None:
-        raise NotFound("No upload with this id (or it expired).", {"upload_id": upload_id})
-    return data
-
-
 def _iso(value) -> str | None:
     return normalize_iso(value) if value is not None else None
 
 
-def _plan(export: ProjectExport, now: str) -> tuple[ProjectItem, Workspace, list, list]:
-    """Check the SPEC's invariants and build every item of the new project in memory."""
-    project = project_store.new_project(new_id(), export.project.name,
+@dataclass
+class Plan:
+    """Every item of a new project, built in memory and checked against the SPEC's rules."""
+    project: ProjectItem
+    tasks: list[TaskItem]
+    logs: list
+    commits: list
+
+    def items(self) -> list:
+        return [*self.tasks, *self.logs, *self.commits]
+
+
+def _ids(seed: str | None) -> Callable[[str], str]:
+    """New ids: random inline; derived from the job inline with a job, so a step that
+    resumes after a crash writes the same items again, not new ones."""
+    if seed is None:
+        return lambda key: new_id()
+    namespace = uuid.UUID(seed)
+    return lambda key: str(uuid.uuid5(namespace, key))
+
+
+def _plan(export: ProjectExport, now: str, actor: str, seed: str | None = None) -> Plan:
+    make_id = _ids(seed)
+    project = project_store.new_project(make_id("project"), export.project.name,
                                         export.project.description, now)
     workspace = Workspace([], now)
     new_ids: dict[str, TaskItem] = {}
@@ -154,6 +200,9 @@ def _plan(export: ProjectExport, now: str) -> tuple[ProjectItem, Workspace, list
         where = ["body", "tasks", index]
         if spec.id in new_ids:
             raise validation_error(where + ["id"], "task ids must be unique")
+        if export.format_version == 1 and "blocked_by" in spec.model_fields_set:
+            raise validation_error(where + ["blocked_by"],
+                                   "format_version 1 has no blocked_by (use version 2)")
         parent = None
         if spec.parent_task_id is not None:
             parent = new_ids.get(spec.parent_task_id)
@@ -168,7 +217,7 @@ def _plan(export: ProjectExport, now: str) -> tuple[ProjectItem, Workspace, list
         key = parent.id if parent is not None else None
         position = next_position.get(key, 0)
         next_position[key] = position + 1
-        task = build_task(project.id, parent, spec, now, position)
+        task = build_task(project.id, parent, spec, now, position, make_id(f"task:{index}"))
         task.status = spec.status
         task.points_breakdown = (dumps(spec.points_breakdown.model_dump(mode="json"))
                                  if spec.points_breakdown else None)
@@ -179,39 +228,162 @@ def _plan(export: ProjectExport, now: str) -> tuple[ProjectItem, Workspace, list
         task.content_changed_at = _iso(spec.content_changed_at) or now
         task.created_at = _iso(spec.created_at) or now
         task.updated_at = _iso(spec.updated_at) or task.created_at
-        workspace.add(task)
         new_ids[spec.id] = task
         hashes = set()
-        for entry in spec.work_log_entries:
+        for number, entry in enumerate(spec.work_log_entries):
             logs.append(new_log_entry(task, entry.author, entry.operation, entry.content,
-                                      normalize_iso(entry.created_at)))
+                                      normalize_iso(entry.created_at),
+                                      make_id(f"log:{index}:{number}")))
         for number, commit in enumerate(spec.commits):
             commit_hash = commit.commit_hash.lower()
             if commit_hash in hashes:
                 raise validation_error(where + ["commits", number, "commit_hash"],
                                        "a commit hash appears twice on one task")
             hashes.add(commit_hash)
-            commits.append(CommitItem(
-                task.id, commit_hash, id=new_id(), project_id=project.id, author=commit.author,
-                message=commit.message, committed_at=normalize_iso(commit.committed_at),
-                recorded_at=f"{now}#{number:06d}"))
+            commits.append(new_commit(
+                task, make_id(f"commit:{index}:{number}"), commit_hash, commit.author,
+                commit.message, normalize_iso(commit.committed_at), f"{now}#{number:06d}"))
+    _plan_edges(export, new_ids, now, actor)
+    workspace.add_tree(list(new_ids.values()))
     for field, value in workspace.finish().items():
         setattr(project, field, int(getattr(project, field)) + value)
     project.top_level_count = next_position.get(None, 0)
-    return project, workspace, logs, commits
+    return Plan(project, workspace.written(), logs, commits)
+
+
+class _EdgeIndex:
+    """The edges planned so far, by waiting task's path: the cycle rule's reads, in memory."""
+
+    def __init__(self, paths_by_id: dict[str, str]):
+        self.paths_by_id = paths_by_id
+        self.paths: list[str] = []
+        self.edges: dict[str, list[str]] = {}
+
+    def subtree(self, path: str) -> list[list[str]]:
+        low, high = bisect_left(self.paths, path), bisect_right(self.paths, path + "/\uffff")
+        return [self.edges[p] for p in self.paths[low:high]]
+
+    def of(self, task_ids: list[str]) -> list[list[str]]:
+        paths = (self.paths_by_id[i] for i in task_ids)
+        return [self.edges[p] for p in paths if p in self.edges]
+
+    def add(self, waiter_path: str, blocker_path: str) -> None:
+        if waiter_path not in self.edges:
+            insort(self.paths, waiter_path)
+            self.edges[waiter_path] = []
+        self.edges[waiter_path].append(blocker_path)
+
+
+def _plan_edges(export: ProjectExport, new_ids: dict[str, TaskItem], now: str,
+                actor: str) -> None:
+    """`blocked_by` as edges (SPEC §7, §12): same export, limits, no cycle; then every
+    task's waiting counters."""
+    index = _EdgeIndex({task.id: task.path for task in new_ids.values()})
+    for number, spec in enumerate(export.tasks):
+        names = spec.blocked_by or []
+        where = ["body", "tasks", number, "blocked_by"]
+        if len(set(names)) != len(names):
+            raise validation_error(where, "a blocker is named twice")
+        unknown = [name for name in names if name not in new_ids]
+        if unknown:
+            raise validation_error(where, f"no task with id {unknown[0]!r} in this export")
+        waiter = new_ids[spec.id]
+        edges = []
+        for name in names:
+            blocker = new_ids[name]
+            details = {"task_id": spec.id, "blocker_id": name}
+            if len(edges) >= MAX_BLOCKERS or len(dependents(blocker)) >= MAX_DEPENDENTS:
+                raise InvalidDependency("Too many dependencies on one task.",
+                                        {"reason": "limit", **details})
+            if would_cycle(waiter.path, blocker.path, index.subtree, index.of):
+                raise InvalidDependency("These dependencies make a task wait for itself.",
+                                        {"reason": "cycle", **details})
+            index.add(waiter.path, blocker.path)
+            edges.append(Edge(blocker.id, blocker.path, now, actor))
+            set_dependents(blocker, dependents(blocker) + [waiter.id])
+        set_blockers(waiter, edges)
+    by_id = {task.id: task for task in new_ids.values()}
+    for task in new_ids.values():  # parents first: the export's order
+        task.open_blockers = sum(1 for e in blockers(task) if by_id[e.blocker_id].status in OPEN)
+        parent = by_id.get(task.parent_task_id)
+        task.waiting_ancestors = inherited_by_children(parent) if parent is not None else 0
 
 
 def import_project(call: Call, body: ProjectExport | ImportUploadRef) -> Result:
     if not call.caller.is_admin:
         raise Forbidden("Only an admin token may import projects.")
-    export = body if isinstance(body, ProjectExport) else parse_body(
-        read_upload(body.upload_id), ProjectExport, UPLOAD_LIMIT)
+    if isinstance(body, ImportUploadRef):
+        return _start_import_job(call, body.upload_id)
 
     def attempt() -> Result:
-        project, workspace, logs, commits = _plan(export, now_iso())
-        result = Result(201, project_detail_view(project, 0))
-        transfer_store.write_new_project(project, workspace.written(), logs, commits,
-                                         lambda tx: add_claim(call, tx, result, project.id))
+        plan = _plan(body, now_iso(), request_actor(call.caller))
+        result = Result(201, project_detail_view(plan.project, 0))
+        transfer_store.write_new_project(plan.project, plan.items(),
+                                         lambda tx: add_claim(call, tx, result,
+                                                              plan.project.id))
         return result
 
     return write(call, attempt)
+
+
+def _start_import_job(call: Call, upload_id: str) -> Result:
+    """An upload imports once, as a job whose id follows from the upload: naming it again
+    while the job runs finds that job; after it finished, 404."""
+    job_id = str(uuid.uuid5(IMPORT_NAMESPACE, upload_id))
+
+    def attempt() -> Result:
+        job = job_store.get_job(job_id)
+        if job is not None:
+            if job.status == job_store.RUNNING:
+                return jobs.accepted(job)
+            raise NotFound("This upload was imported already.", {"upload_id": upload_id})
+        if not objects.import_upload_exists(upload_id):
+            raise NotFound("No upload with this id (or it expired).", {"upload_id": upload_id})
+        job = jobs.new_job("import", call.caller.scope, None,
+                           {"upload_id": upload_id, "now": now_iso(),
+                            "actor": request_actor(call.caller)}, 0, job_id)
+        result = jobs.accepted(job)
+        tx = Transaction()
+        job_store.add_job(tx, job)
+        add_claim(call, tx, result, None)
+        commit(tx)
+        return result
+
+    return write(call, attempt)
+
+
+def run_import_step(lease: Lease) -> bool:
+    """Parse and check the upload, write its items under a tombstone in checkpointed slices,
+    then create the project and finish the job in one transaction."""
+    params, cursor = lease.params, lease.cursor
+    data = objects.read_import_upload(params["upload_id"])
+    if data is None:
+        raise NotFound("The upload is gone (it expired).", {"upload_id": params["upload_id"]})
+    try:
+        export = parse_body(data, ProjectExport, UPLOAD_LIMIT)
+        plan = _plan(export, params["now"], params["actor"], seed=lease.job_id)
+    except ChorusError:
+        objects.delete_import_upload(params["upload_id"])
+        raise
+    items = plan.items()
+    written = int(cursor.get("written", 0))
+    if "written" not in cursor:
+        transfer_store.tombstone_for(plan.project.id).save()
+        tx = Transaction()
+        lease.checkpoint(tx, now_iso(), cursor={"written": 0}, total=len(plan.tasks))
+        commit(tx)
+    while written < len(items):
+        if written and lease.out_of_time():
+            return False
+        part = items[written:written + WRITE_SLICE]
+        transfer_store.write_items(part)
+        written += len(part)
+        tx = Transaction()
+        lease.checkpoint(tx, now_iso(), done=sum(1 for i in part if isinstance(i, TaskItem)),
+                         cursor={"written": written})
+        commit(tx)
+    transfer_store.create_project(
+        plan.project,
+        lambda tx: lease.finish(tx, now_iso(), result={"project_id": plan.project.id}))
+    objects.delete_import_upload(params["upload_id"])
+    return True

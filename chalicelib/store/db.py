@@ -27,6 +27,11 @@ class Retry(Exception):
         self.throttled = throttled
 
 
+class LeaseLost(Exception):
+    """A job step's write found that its worker no longer holds the job: stop quietly (the
+    worker that took over goes on)."""
+
+
 @dataclass
 class Failure:
     tag: str

@@ -1,29 +1,42 @@
-"""Lock records on task items: acquire, heartbeat, release, list, sweep (SPEC §1, Locks).
+"""Lock records on task items: the fields a lock sets, the conditions that guard lock writes,
+and the lock indexes (SPEC §1, Locks).
 
-Every lock write is a single conditional write (inside a one-request transaction when it also
-moves a task's status or needs the project to exist).
+A lock write is a single conditional update of the task item, in the transaction that also
+carries its events and counters (chalicelib.services.locks builds it through a Change).
 """
 from __future__ import annotations
 
 from typing import Iterator
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.clock import iso_from_ms
-from chalicelib.domain.tree import LOCK_FIELDS, Workspace
-from chalicelib.store.db import Cancelled, Transaction, connection
-from chalicelib.store.records import add_work_log
-from chalicelib.store.tables import TaskItem, WorkLogItem
-from chalicelib.store.tasks import PROJECT_TAG, update_actions, remember_read, add_project_counters
+from chalicelib.store.db import Cancelled, connection
+from chalicelib.store.tables import TaskItem
+from chalicelib.store.tasks import PROJECT_TAG, remember_read
 
 LOCK_INDEX_ALL = "lock"
 
 
-def _no_live_lock(now_ms: int):
+def no_live_lock(now_ms: int):
     return TaskItem.lock_expires_ms.does_not_exist() | (TaskItem.lock_expires_ms <= now_ms)
 
 
-def _grant(task: TaskItem, caller: str, purpose: str, ttl: int, now_ms: int) -> None:
+def same_live_lock(task: TaskItem, now_ms: int):
+    """The lock we read is still there and live (heartbeat, release)."""
+    return (TaskItem.fencing_token == task.fencing_token) & (TaskItem.lock_expires_ms > now_ms)
+
+
+def acquire_condition(task: TaskItem, now_ms: int, readiness: frozenset[str] | None,
+                      statuses: frozenset[str] | None):
+    """No live lock, the purpose's precondition, and the fencing counter as read."""
+    condition = no_live_lock(now_ms) & (TaskItem.fencing_token == task.fencing_token)
+    if readiness is not None:
+        condition &= TaskItem.readiness.is_in(*readiness)
+    if statuses is not None:
+        condition &= TaskItem.status.is_in(*statuses)
+    return condition
+
+
+def grant(task: TaskItem, caller: str, purpose: str, ttl: int, now_ms: int) -> None:
     now = iso_from_ms(now_ms)
     task.lock_caller = caller
     task.lock_purpose = purpose
@@ -36,63 +49,10 @@ def _grant(task: TaskItem, caller: str, purpose: str, ttl: int, now_ms: int) -> 
     task.fencing_token = int(task.fencing_token) + 1
 
 
-def acquire_lock(task: TaskItem, caller: str, purpose: str, ttl: int, now_ms: int,
-                 readiness: frozenset[str] | None, statuses: frozenset[str] | None,
-                 start_work: bool) -> None:
-    """One conditional write: no live lock, the purpose's precondition, the fencing counter
-    as read, and (for an implementation lock on a `todo` task) the move to `doing`. On
-    success `task` holds the new lock; a failure raises Cancelled carrying the item as it was."""
-    tx = Transaction()
-    condition = _no_live_lock(now_ms) & (TaskItem.fencing_token == task.fencing_token)
-    if readiness is not None:
-        condition &= TaskItem.readiness.is_in(*readiness)
-    if statuses is not None:
-        condition &= TaskItem.status.is_in(*statuses)
-    deltas: dict[str, int] = {}
-    if start_work:
-        workspace = Workspace([task], iso_from_ms(now_ms))
-        workspace.set_status(task, "doing")
-        deltas = workspace.finish()
-        condition &= TaskItem.version == task.version
-    _grant(task, caller, purpose, ttl, now_ms)
-    actions = update_actions(task)
-    if start_work:
-        actions.append(TaskItem.version.set(task.version + 1))
-    tx.update(task, actions, f"task:{task.id}", condition=condition)
-    add_project_counters(tx, task.project_id, deltas)
-    tx.commit()
-
-
-def renew_lock(task: TaskItem, ttl: int, now_ms: int) -> None:
-    """Heartbeat: the same lock (fencing token) must still be live."""
-    tx = Transaction()
-    tx.update(
-        task,
-        [TaskItem.lock_heartbeat_at.set(iso_from_ms(now_ms)),
-         TaskItem.lock_expires_ms.set(now_ms + ttl * 1000),
-         TaskItem.lock_ttl.set(ttl)],
-        f"task:{task.id}",
-        condition=(TaskItem.fencing_token == task.fencing_token)
-        & (TaskItem.lock_expires_ms > now_ms),
-    )
-    add_project_counters(tx, task.project_id, {})
-    tx.commit()
-
-
-def remove_lock(task: TaskItem, now_ms: int, note: WorkLogItem | None = None) -> None:
-    """Release: the same lock must still be live; a forced release logs its note with it."""
-    tx = Transaction()
-    tx.update(
-        task,
-        [getattr(TaskItem, field).remove() for field in LOCK_FIELDS],
-        f"task:{task.id}",
-        condition=(TaskItem.fencing_token == task.fencing_token)
-        & (TaskItem.lock_expires_ms > now_ms),
-    )
-    if note is not None:
-        add_work_log(tx, note)
-    add_project_counters(tx, task.project_id, {})
-    tx.commit()
+def renew(task: TaskItem, ttl: int, now_ms: int) -> None:
+    task.lock_heartbeat_at = iso_from_ms(now_ms)
+    task.lock_expires_ms = now_ms + ttl * 1000
+    task.lock_ttl = ttl
 
 
 def failed_task_item(cancelled: Cancelled, task_id: str) -> TaskItem | None:
@@ -126,20 +86,9 @@ def count_live_locks(project_id: str, now_ms: int) -> int:
         project_id, range_key_condition=TaskItem.lock_expires_ms > now_ms)
 
 
-def sweep_expired_locks(now_ms: int, limit: int = 1000) -> int:
-    """Remove lock records that expired; a lock renewed after we looked is left alone."""
+def iter_expired_locks(now_ms: int, limit: int = 1000) -> Iterator[TaskItem]:
+    """Lock records that have expired (for the sweep), oldest first."""
     connection()
-    removed = 0
-    expired = TaskItem.locks_by_expiry.query(
-        LOCK_INDEX_ALL, range_key_condition=TaskItem.lock_expires_ms <= now_ms, limit=limit)
-    for item in expired:
-        try:
-            item.update(
-                actions=[getattr(TaskItem, field).remove() for field in LOCK_FIELDS],
-                condition=TaskItem.lock_expires_ms == item.lock_expires_ms,
-            )
-            removed += 1
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    return removed
+    for item in TaskItem.locks_by_expiry.query(
+            LOCK_INDEX_ALL, range_key_condition=TaskItem.lock_expires_ms <= now_ms, limit=limit):
+        yield remember_read(item)

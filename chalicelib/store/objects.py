@@ -67,3 +67,20 @@ def ensure_bucket() -> None:
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if config.export_bucket() not in existing:
         client.create_bucket(Bucket=config.export_bucket())
+
+
+def import_upload_exists(upload_id: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        _client().head_object(Bucket=config.export_bucket(), Key=IMPORT_PREFIX + upload_id)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def delete_import_upload(upload_id: str) -> None:
+    """An upload imports once (SPEC §13)."""
+    _client().delete_object(Bucket=config.export_bucket(), Key=IMPORT_PREFIX + upload_id)

@@ -7,8 +7,10 @@ from itertools import islice
 from chalicelib.store.db import Transaction, connection
 from chalicelib.store.tables import (
     CommitItem,
+    EventItem,
     IdempotencyItem,
     ProjectItem,
+    StatItem,
     TaskItem,
     WorkLogItem,
 )
@@ -56,20 +58,25 @@ def delete_project(project: ProjectItem, now: str) -> None:
     commit(tx)
 
 
+def _project_items(project_id: str):
+    """Every item that belongs to a project, table by table (index or key range reads)."""
+    yield WorkLogItem, WorkLogItem.by_path.query(project_id)
+    yield CommitItem, CommitItem.by_path.query(project_id)
+    yield IdempotencyItem, IdempotencyItem.by_project.query(project_id)
+    yield EventItem, EventItem.query(project_id)
+    yield StatItem, StatItem.query(project_id)
+    yield TaskItem, TaskItem.by_path.query(project_id, attributes_to_get=["id"])
+
+
 def purge_project(project_id: str, deadline: float) -> bool:
     """Delete every item of a deleted project; False when the deadline came first."""
     connection()
-    for model in (WorkLogItem, CommitItem, IdempotencyItem):
+    for model, items in _project_items(project_id):
         with model.batch_write() as batch:
-            for item in model.by_project.query(project_id):
+            for item in items:
                 batch.delete(item)
                 if time.monotonic() > deadline:
                     return False
-    with TaskItem.batch_write() as batch:
-        for item in TaskItem.by_path.query(project_id, attributes_to_get=["id"]):
-            batch.delete(item)
-            if time.monotonic() > deadline:
-                return False
     return True
 
 

@@ -16,10 +16,13 @@ _STORED_BODY_LIMIT = 350_000
 
 
 # -- work log -----------------------------------------------------------------------------
-def new_log_entry(task, author: str, operation: str, content: str, at: str) -> WorkLogItem:
-    entry_id = str(uuid.uuid4())
-    return WorkLogItem(task.id, f"{at}#{entry_id}", id=entry_id, project_id=task.project_id,
-                       author=author, operation=operation, content=content, created_at=at)
+def new_log_entry(task, author: str, operation: str, content: str, at: str,
+                  entry_id: str | None = None) -> WorkLogItem:
+    entry_id = entry_id or str(uuid.uuid4())
+    sort_key = f"{at}#{entry_id}"
+    return WorkLogItem(task.id, sort_key, id=entry_id, project_id=task.project_id,
+                       author=author, operation=operation, content=content, created_at=at,
+                       path_key=f"{task.path}#{sort_key}")
 
 
 def add_work_log(tx: Transaction, entry: WorkLogItem) -> None:
@@ -33,6 +36,14 @@ def list_work_log(task_id: str) -> list[WorkLogItem]:
 
 
 # -- commits ------------------------------------------------------------------------------
+def new_commit(task, commit_id: str, commit_hash: str, author: str, message: str | None,
+               committed_at: str, recorded_at: str) -> CommitItem:
+    commit_hash = commit_hash.lower()
+    return CommitItem(task.id, commit_hash, id=commit_id, project_id=task.project_id,
+                      author=author, message=message, committed_at=committed_at,
+                      recorded_at=recorded_at, path_key=f"{task.path}#{commit_hash}")
+
+
 def add_commit(tx: Transaction, commit: CommitItem) -> None:
     tx.put(commit, f"commit:{commit.commit_hash}",
            condition=CommitItem.commit_hash.does_not_exist())
@@ -51,6 +62,20 @@ def list_commits(task_id: str) -> list[CommitItem]:
     connection()
     commits = list(CommitItem.query(task_id, consistent_read=True))
     return sorted(commits, key=lambda c: (c.committed_at, c.recorded_at))
+
+
+def delete_subtree_records(project_id: str, path: str) -> int:
+    """Every work-log entry and commit of the tasks in a subtree: range reads of the
+    records' path index and BatchWriteItem, never a query per task."""
+    connection()
+    removed = 0
+    for model in (WorkLogItem, CommitItem):
+        with model.batch_write() as batch:
+            for item in model.by_path.query(
+                    project_id, range_key_condition=model.path_key.startswith(path)):
+                batch.delete(item)
+                removed += 1
+    return removed
 
 
 # -- idempotency --------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from chalicelib.domain.tree import Workspace
 from chalicelib.errors import ChorusError, NotFound
-from chalicelib.store.db import Cancelled, Retry, Transaction, connection
+from chalicelib.store import journal
+from chalicelib.store.db import Cancelled, LeaseLost, Retry, Transaction, connection
 from chalicelib.store.tables import ProjectItem, TaskItem
 
 PROJECT_TAG = "project"
@@ -154,10 +156,15 @@ def update_actions(item) -> list:
 
 
 def add_task_writes(tx: Transaction, workspace: Workspace,
-                    conditions: dict[str, Any] | None = None) -> None:
+                    conditions: dict[str, Any] | None = None,
+                    lock_only: frozenset[str] = frozenset()) -> set[str]:
     """Every task the workspace touched: created, deleted, or updated under a version check
-    (and any extra condition, such as "the caller still holds the lock")."""
+    (and any extra condition, such as "the caller still holds the lock"). A `lock_only`
+    write changes only a task's lock record: its own condition guards it and the version
+    stays, so a lock write never conflicts with a rollup. Returns the ids whose stored
+    version moves."""
     conditions = conditions or {}
+    bumped = set()
     for task_id, condition in conditions.items():
         if task_id not in workspace.touched:
             tx.check(TaskItem, task_id, condition, f"task:{task_id}")
@@ -169,6 +176,8 @@ def add_task_writes(tx: Transaction, workspace: Workspace,
                 tx.delete(task, tag, condition=TaskItem.version == task.version)
         elif task_id in workspace.created:
             tx.put(task, tag, condition=TaskItem.id.does_not_exist())
+        elif task_id in lock_only:
+            tx.update(task, update_actions(task), tag, condition=conditions[task_id])
         else:
             condition = TaskItem.version == task.version
             if task_id in conditions:
@@ -177,8 +186,10 @@ def add_task_writes(tx: Transaction, workspace: Workspace,
             if actions:
                 actions.append(TaskItem.version.set(task.version + 1))
                 tx.update(task, actions, tag, condition=condition)
+                bumped.add(task_id)
             elif task_id in conditions:
                 tx.check(TaskItem, task_id, condition, tag)
+    return bumped
 
 
 def add_project_counters(tx: Transaction, project_id: str, deltas: dict[str, int],
@@ -203,16 +214,51 @@ def commit(tx: Transaction) -> None:
         project = cancelled.failed(PROJECT_TAG)
         if project is not None and project.code == "ConditionalCheckFailed" and not project.item:
             raise NotFound("Project not found.") from cancelled
+        if any(f.tag.startswith("job:") and f.code == "ConditionalCheckFailed"
+               for f in cancelled.failures):
+            raise LeaseLost() from cancelled
         codes = {f.code for f in cancelled.failures}
         if codes <= {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"}:
             raise Retry(throttled="ThrottlingError" in codes) from cancelled
         raise
 
 
-def stage(workspace: Workspace, project_id: str, tx: Transaction,
+@dataclass
+class Staged:
+    """What `stage` put into a transaction, for bookkeeping once it commits."""
+    bumped: set[str]
+    events: int
+
+
+def stage(workspace: Workspace, project_id: str, tx: Transaction, actor: str,
           project_actions: list | None = None, project_condition=None,
-          conditions: dict[str, Any] | None = None) -> None:
-    """Put a workspace's task writes and the project's counter deltas into `tx`."""
+          conditions: dict[str, Any] | None = None,
+          lock_only: frozenset[str] = frozenset()) -> Staged:
+    """Put a workspace's task writes, the project's counter deltas, its events and the
+    history and actor counters into `tx`: everything one write changes, all or nothing."""
     deltas = workspace.finish()
-    add_task_writes(tx, workspace, conditions)
+    events = workspace.events()
+    items, created_seq, _ = journal.plan_events(
+        events, workspace.created, actor, workspace.now, journal.write_tag())
+    for task_id, seq in created_seq.items():
+        workspace.tasks[task_id].created_seq = seq
+    bumped = add_task_writes(tx, workspace, conditions, lock_only)
     add_project_counters(tx, project_id, deltas, project_actions, project_condition)
+    journal.add_events(
+        tx, project_id, items,
+        {item.task_id: workspace.tasks[item.task_id].created_seq
+         for item in items if item.task_id is not None},
+        workspace.now_ms // 1000)
+    journal.add_counters(tx, project_id, workspace.now, actor, deltas, events)
+    return Staged(bumped, len(events))
+
+
+def committed(workspace: Workspace, staged: Staged) -> None:
+    """The transaction went through: the items in memory are now what is stored, and the
+    workspace starts from them (a cascade's next round)."""
+    for task_id in workspace.touched - workspace.deleted:
+        task = workspace.tasks[task_id]
+        if task_id in staged.bumped:
+            task.version = int(task.version) + 1
+        remember_read(task)
+    workspace.rebase()

@@ -2,7 +2,9 @@
 
 The server runs in its own process group on a free port, in memory, with auth off and a 3 s
 refinement-lock TTL (for the `hold` tests); the other lock TTLs keep their defaults so that slow
-steps never lose a lock. It is stopped, group and all, at the end of the session.
+steps never lose a lock. Its sweep (expired locks, stalled background jobs) runs every 5 s instead
+of every minute, so a job never waits long for it. It is stopped, group and all, at the end of the
+session.
 """
 
 from __future__ import annotations
@@ -19,16 +21,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from chorus_client.api import ChorusClient
+from chorus_client.cli.app import app
 from chorus_client.config import Settings
 
+from clirun import Chorus, Ran, checked
 from seed import unique
 from timing import TIMINGS
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_BIN = Path(sys.executable).parent
 SHORT_TTL_SECONDS = 3
+SWEEP_SECONDS = 5
 STARTUP_TIMEOUT_SECONDS = 120
 
 
@@ -72,7 +78,12 @@ def server_url() -> Iterator[str]:
         "--in-memory",
         "--no-frontend",
     ]
-    env = {**os.environ, "CHORUS_AUTH": "off", "CHORUS_LOCK_TTL_REFINEMENT": str(SHORT_TTL_SECONDS)}
+    env = {
+        **os.environ,
+        "CHORUS_AUTH": "off",
+        "CHORUS_LOCK_TTL_REFINEMENT": str(SHORT_TTL_SECONDS),
+        "CHORUS_SWEEP_SECONDS": str(SWEEP_SECONDS),
+    }
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -132,3 +143,15 @@ def cli_env(server_url: str, agent: str) -> dict[str, str]:
         "CHORUS_AGENT": agent,
         "PATH": f"{CLIENT_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+
+
+@pytest.fixture
+def chorus(cli_env: dict[str, str]) -> Chorus:
+    """Run `chorus ARGS` in-process through typer's runner as this test's agent (`agent=`: another)."""
+    runner = CliRunner()
+
+    def run(*args: str, agent: str | None = None, expect: int = 0) -> Ran:
+        result = runner.invoke(app, list(args), env={**cli_env, "CHORUS_AGENT": agent or cli_env["CHORUS_AGENT"]})
+        return checked(args, Ran(result.exit_code, result.stdout, result.stderr), expect)
+
+    return run

@@ -9,53 +9,21 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from chorus_client.api import ChorusClient
-from chorus_client.cli.app import app
 from chorus_client.config import Settings
 
+from clirun import Chorus, Ran, as_json, checked, size_args
 from conftest import CLIENT_BIN, SHORT_TTL_SECONDS
-from seed import project, rubric, sized, task
+from seed import project, sized, task
 from timing import record_timing
 
 pytestmark = pytest.mark.integration
 
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass(frozen=True)
-class Ran:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Chorus = Callable[..., Ran]
-
-
-def checked(args: tuple[str, ...], ran: Ran, expect: int) -> Ran:
-    assert ran.exit_code == expect, (
-        f"chorus {' '.join(args)} exited {ran.exit_code}, expected {expect}\nstdout: {ran.stdout}\nstderr: {ran.stderr}"
-    )
-    return ran
-
-
-@pytest.fixture
-def chorus(cli_env: dict[str, str]) -> Chorus:
-    """Run `chorus ARGS` in-process through typer's runner as this test's agent (`agent=`: another)."""
-    runner = CliRunner()
-
-    def run(*args: str, agent: str | None = None, expect: int = 0) -> Ran:
-        result = runner.invoke(app, list(args), env={**cli_env, "CHORUS_AGENT": agent or cli_env["CHORUS_AGENT"]})
-        return checked(args, Ran(result.exit_code, result.stdout, result.stderr), expect)
-
-    return run
 
 
 @pytest.fixture(params=["typer runner", "chorus processes"])
@@ -71,18 +39,6 @@ def any_chorus(request: pytest.FixtureRequest, chorus: Chorus, cli_env: dict[str
         return checked(args, Ran(done.returncode, done.stdout, done.stderr), expect)
 
     return run
-
-
-def as_json(result: Ran) -> Any:
-    return json.loads(result.stdout)
-
-
-def size_args(total: int) -> list[str]:
-    fields = rubric(total)
-    args = [f"--confidence={fields.pop('confidence')}"]
-    for name, dimension in fields.items():
-        args += [f"--{name.replace('_', '-')}", str(dimension["score"]), dimension["reasoning"]]
-    return args
 
 
 def test_the_whole_pipeline_ends_with_the_epic_done(any_chorus: Chorus, request: pytest.FixtureRequest) -> None:

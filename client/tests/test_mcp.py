@@ -16,7 +16,7 @@ from chorus_client.config import Settings
 from chorus_client.vocabulary import DIMENSIONS
 
 from conftest import CLIENT_BIN
-from seed import project, rubric, task
+from seed import project, rubric, sized, task
 from timing import record_timing
 
 pytestmark = pytest.mark.integration
@@ -36,8 +36,12 @@ EXPECTED_TOOLS = {
     "flag_for_refinement",
     "heartbeat",
     "release_lock",
+    "add_dependency",
+    "remove_dependency",
+    "list_dependencies",
+    "recent_activity",
 }
-READ_ONLY_TOOLS = {"list_projects", "show_tree", "next_tasks", "get_context"}
+READ_ONLY_TOOLS = {"list_projects", "show_tree", "next_tasks", "get_context", "list_dependencies", "recent_activity"}
 
 
 def chorus_mcp(env: dict[str, str]) -> StdioServerParameters:
@@ -88,8 +92,16 @@ def test_the_tools_are_listed_with_their_schemas(cli_env: dict[str, str]) -> Non
         assert (size["properties"]["confidence"]["minimum"], size["properties"]["confidence"]["maximum"]) == (0, 5)
         assert size["properties"]["release_lock"]["default"] is True
 
-        subtasks = listing["break_down_task"].input_schema["properties"]["subtasks"]
+        breakdown = listing["break_down_task"].input_schema
+        subtasks = breakdown["properties"]["subtasks"]
         assert (subtasks["minItems"], subtasks["maxItems"]) == (1, 50)
+        after = breakdown["$defs"]["SubtaskSpec"]["properties"]["after"]
+        assert "earlier subtasks" in after["description"] and after["anyOf"][0]["items"]["minimum"] == 0
+
+        assert set(listing["add_dependency"].input_schema["required"]) == {"task_id", "blocker_id"}
+        activity = listing["recent_activity"].input_schema
+        assert activity["required"] == ["project_id"]
+        assert "completed" in activity["properties"]["kinds"]["anyOf"][0]["items"]["enum"]
         claim = listing["claim_next"].input_schema["properties"]["operation"]
         assert set(claim["enum"]) == {"sizing", "breakdown", "implementation", "refinement"}
 
@@ -155,5 +167,59 @@ def test_api_errors_come_back_as_tool_errors_saying_what_to_do(
         assert conflict.startswith("LOCK_CONFLICT:") and "pick another task" in conflict and "rival-agent" in conflict
         invalid = await tools.error("size_task", task_id=taken.id, work_log_content="x", confidence=9)
         assert invalid.startswith("VALIDATION_ERROR:") and "confidence" in invalid
+
+    with_tools(cli_env, scenario)
+
+
+def test_dependencies_and_activity_through_mcp(cli_env: dict[str, str], api: ChorusClient, agent: str) -> None:
+    project_id = project(api).id
+    schema, page = sized(api, project_id, 2), sized(api, project_id, 3)
+    epic = sized(api, project_id, 8)
+
+    async def scenario(tools: ToolCaller) -> None:
+        added = await tools("add_dependency", task_id=page.id, blocker_id=schema.id)
+        assert (added["blocker_id"], added["already_existed"], added["author"]) == (schema.id, False, agent)
+        assert (await tools("add_dependency", task_id=page.id, blocker_id=schema.id))["already_existed"] is True
+
+        listed = await tools("list_dependencies", task_id=page.id)
+        assert (listed["waiting"], listed["readiness"]) == (True, "blocked_by_dependencies")
+        assert [(b["id"], b["status"], b["open"]) for b in listed["blocked_by"]] == [(schema.id, "todo", True)]
+        assert [w["name"] for w in listed["waiting_for"]] == [schema.name]
+        blocking = await tools("list_dependencies", task_id=schema.id)
+        assert [(b["id"], b["readiness"]) for b in blocking["blocking"]] == [(page.id, "blocked_by_dependencies")]
+
+        context = await tools("get_context", task_id=page.id)
+        assert [(w["blocker_id"], w["status"]) for w in context["waiting_for"]] == [(schema.id, "todo")]
+        assert "waiting_for" not in await tools("get_context", task_id=schema.id)
+        queue = await tools("next_tasks", operation="implementation", project_id=project_id)
+        assert page.id not in [t["id"] for t in queue["tasks"]]
+
+        refused = await tools.error("add_dependency", task_id=schema.id, blocker_id=page.id)
+        assert refused.startswith("INVALID_DEPENDENCY:") and '"reason": "cycle"' in refused
+        assert "wait for itself" in refused
+
+        removed = await tools("remove_dependency", task_id=page.id, blocker_id=schema.id)
+        assert removed["removed"] is True
+        assert (await tools("list_dependencies", task_id=page.id))["readiness"] == "ready"
+
+        await tools("claim_task", task_id=epic.id, purpose="breakdown")
+        steps = [{"name": "Model", "task_type": "feature"}, {"name": "View", "task_type": "feature", "after": [0]}]
+        broken = await tools("break_down_task", task_id=epic.id, work_log_content="In order", subtasks=steps)
+        model, view = broken["subtasks"]
+        assert view["blocked_by"] == [model["id"]] and view["waiting"] is True
+        bad = [{"name": "A", "task_type": "feature", "after": [0]}]
+        invalid = await tools.error("break_down_task", task_id=epic.id, work_log_content="x", subtasks=bad)
+        assert invalid.startswith("VALIDATION_ERROR:") and "earlier subtasks" in invalid
+
+        feed = await tools("recent_activity", project_id=project_id, kinds=["dependency_added", "dependency_removed"])
+        assert [(e["kind"], e["task_id"], e["actor"]) for e in feed["events"]] == [
+            ("dependency_added", view["id"], agent),
+            ("dependency_removed", page.id, agent),
+            ("dependency_added", page.id, agent),
+        ]
+        newest = feed["events"][0]["at"]
+        recent = await tools("recent_activity", project_id=project_id, task_id=epic.id, since=newest, limit=5)
+        assert {e["kind"] for e in recent["events"]} <= {"broken_down", "lock_released", "status_changed"}
+        assert "broken_down" in {e["kind"] for e in recent["events"]}
 
     with_tools(cli_env, scenario)

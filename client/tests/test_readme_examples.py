@@ -22,7 +22,8 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from chorus_client.api import ChorusClient
+from chorus_client.api import ChorusClient, all_items
+from chorus_client.errors import NotFoundError
 
 from conftest import CLIENT_BIN
 from seed import project, sized, task
@@ -167,6 +168,49 @@ def run_mcp_calls(example: Example, scene: Scene) -> None:
     assert api.get_task(ready.id).status == "done"
 
 
+def run_deps(example: Example, scene: Scene) -> None:
+    api, shell = scene.api, scene.shell
+    project_id = project(api).id
+    blocker, waiter = sized(api, project_id, 2), sized(api, project_id, 3)
+    output = shell(example.code, PROJECT=project_id, TASK=waiter.id, BLOCKER=blocker.id).stdout
+    assert "Waits for" in output and f"“{blocker.name}” (todo, {blocker.id})" in output
+    assert "blocked_by_dependencies" in output
+    after = api.get_task(waiter.id)
+    assert (after.blocked_by, after.readiness) == ([], "ready")
+    notes = [entry.content for entry in api.list_work_log(waiter.id).items if entry.operation == "note"]
+    assert len(notes) == 2 and all(blocker.id in note for note in notes)
+
+
+def run_ordered_breakdown(example: Example, scene: Scene) -> None:
+    api, shell = scene.api, scene.shell
+    epic = sized(api, project(api).id, 8)
+    shell(example.code, TASK=epic.id)
+    schema, endpoint, page = api.get_tree(epic.id).children
+    assert [schema.name, endpoint.name, page.name] == ["Schema", "Endpoint", "Page"]
+    assert (schema.blocked_by, endpoint.blocked_by, page.blocked_by) == ([], [schema.id], [endpoint.id])
+
+
+def run_activity(example: Example, scene: Scene) -> None:
+    api, shell = scene.api, scene.shell
+    ready = sized(api, project(api).id, 2)  # sized by this test's agent, the one $CHORUS_AGENT names
+    output = shell(example.code, PROJECT=ready.project_id, TASK=ready.id).stdout
+    assert f"{api.settings.agent} sized “{ready.name}”" in output
+    assert "Agents, last 24 hours" in output and "Burn-up" in output
+
+
+def run_jobs(example: Example, scene: Scene) -> None:
+    api, shell = scene.api, scene.shell
+    source = project(api)
+    doomed = task(api, source.id)
+    sized(api, source.id, 3)
+    output = shell(example.code, PROJECT=source.id, TASK=doomed.id).stdout
+    assert "Follow it with: chorus job wait " in output
+    copies = [p for p in all_items(lambda offset: api.list_projects(limit=200, offset=offset)) if p.name == source.name]
+    assert len(copies) in (2, 3)  # the source, its inline copy, and the upload once its job has run
+    with pytest.raises(NotFoundError):
+        api.get_task(doomed.id)
+
+
 RUNNERS = {
     "configure": run_configure,
     "walkthrough": run_walkthrough,
@@ -175,6 +219,10 @@ RUNNERS = {
     "python": run_python,
     "mcp-config": run_mcp_config,
     "mcp-calls": run_mcp_calls,
+    "deps": run_deps,
+    "ordered-breakdown": run_ordered_breakdown,
+    "activity": run_activity,
+    "jobs": run_jobs,
 }
 
 

@@ -18,6 +18,7 @@ TASK_FIELDS = {
     "needs_refinement", "refinement_notes", "context_captured_at", "content_changed_at",
     "position", "depth", "created_at", "updated_at", "effective_points", "rolled_up_points",
     "unsized_children", "children_count", "readiness", "is_locked", "lock",
+    "blocked_by", "open_blockers", "waiting",
 }
 LOCK_FIELDS = {"task_id", "caller_label", "lock_purpose", "acquired_at", "last_heartbeat_at",
                "expires_at", "fencing_token", "ttl_seconds"}
@@ -163,3 +164,15 @@ def big_children(api, parent_id: str, count: int = 49, caller: str = AGENT, **fi
                      "subtasks": [{"name": f"Big {start + i}", "task_type": "feature",
                                    "description": text, "context": text, **fields}
                                   for i in range(min(7, count - start))]}))
+
+
+def run_jobs() -> int:
+    """Run every pending background job to its end, as the stream-driven worker would (the
+    in-process tests have no worker), with the test stage's environment."""
+    import os
+    from unittest import mock
+
+    from chalicelib.services.jobs import run_pending
+
+    with mock.patch.dict(os.environ, {"CHORUS_EXPORT_BUCKET": "chorus-test-exports"}):
+        return run_pending()

@@ -184,3 +184,23 @@ def test_a_malformed_task_id_is_404(api, bad_id):
             ("POST", "/flag-refinement", {"refinement_notes": "n"})):
         response = api.request(method, f"/tasks/{bad_id}{suffix}", body)
         assert_error(response, 404, "NOT_FOUND")
+
+
+# -- found by fuzzing /openapi.json (issue 20) -------------------------------------------------
+@pytest.mark.parametrize("path", ["/projects", "/locks",
+                                  "/tasks/available?operation=implementation"])
+def test_an_offset_past_any_list_is_an_empty_page_not_a_500(api, path):
+    joiner = "&" if "?" in path else "?"
+    response = api.get(f"{path}{joiner}limit=120&offset=17762183393943859757056")
+    assert response.status_code == 200 and response.data == []
+    assert "X-Next-Offset" not in response.headers
+
+
+def test_every_success_a_route_answers_is_in_the_openapi_document(api):
+    operations = api.get("/openapi.json").data["paths"]
+    assert {"200", "201"} <= set(operations["/tasks/{task_id}/commits"]["post"]["responses"])
+    assert {"200", "201"} <= set(
+        operations["/tasks/{task_id}/dependencies"]["post"]["responses"])
+    for path, method in (("/tasks/{task_id}/status", "patch"), ("/tasks/{task_id}", "delete"),
+                         ("/projects/import", "post")):
+        assert "202" in operations[path][method]["responses"], (method, path)

@@ -31,7 +31,7 @@ PROJECT_FIELDS = {"id", "name", "description", "created_at", "updated_at"}
 DETAIL_FIELDS = PROJECT_FIELDS | {"task_count", "points_total", "points_completed",
                                   "status_counts", "readiness_counts", "active_locks"}
 READINESS = {"needs_refinement", "blocked_by_children", "needs_sizing", "needs_breakdown",
-             "ready"}
+             "blocked_by_dependencies", "ready"}
 
 
 def utc(stamp: str) -> datetime:
@@ -175,7 +175,8 @@ def test_detail_counters_follow_every_change(api):
     assert body["task_count"] == 4
     assert body["status_counts"] == {"todo": 4, "doing": 0, "done": 0, "wont_do": 0}
     assert body["readiness_counts"] == {"needs_refinement": 1, "blocked_by_children": 0,
-                                        "needs_sizing": 1, "needs_breakdown": 1, "ready": 1}
+                                        "needs_sizing": 1, "needs_breakdown": 1,
+                                        "blocked_by_dependencies": 0, "ready": 1}
     assert body["points_total"] == 9 + 3 + 2
 
     parts = breakdown(api, big["id"], specs(2, points=2) + specs(1, "Open"))["subtasks"]
@@ -187,7 +188,8 @@ def test_detail_counters_follow_every_change(api):
     assert body["status_counts"] == {"todo": 4, "doing": 1, "done": 1, "wont_do": 1}
     # open tasks only: Big (blocked), Ready (doing, ready), Flagged, Open (unsized), Sub 1
     assert body["readiness_counts"] == {"needs_refinement": 1, "blocked_by_children": 1,
-                                        "needs_sizing": 1, "needs_breakdown": 0, "ready": 2}
+                                        "needs_sizing": 1, "needs_breakdown": 0,
+                                        "blocked_by_dependencies": 0, "ready": 2}
     # top level, not wont_do: Big rolls up 2 + 2 (Open is unsized), Ready 3, Flagged 2
     assert body["points_total"] == 4 + 3 + 2
     assert body["points_completed"] == 2

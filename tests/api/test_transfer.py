@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.api.helpers import (
+    run_jobs,
     big_children,
     MISSING_ID,
     assert_error,
@@ -93,7 +94,7 @@ def rich(api, clock):
 
 def test_export_lists_every_stored_field_parents_first(api, rich):
     doc = export(api, rich)
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["project"]["name"] == "Rich"
     assert doc["project"]["description"] == "everything at once"
     seen = set()
@@ -227,7 +228,7 @@ def test_import_rejects_computed_and_unknown_fields(api, change, field):
     (lambda d: d["tasks"].reverse(), "VALIDATION_ERROR"),
     (lambda d: d["tasks"][1].update(id="a"), "VALIDATION_ERROR"),
     (lambda d: d["tasks"][1].update(parent_task_id="nobody"), "VALIDATION_ERROR"),
-    (lambda d: d.update(format_version=2), "VALIDATION_ERROR"),
+    (lambda d: d.update(format_version=3), "VALIDATION_ERROR"),
     (lambda d: d["tasks"][0].update(points=11), "VALIDATION_ERROR"),
     (lambda d: d["tasks"][0].update(name=" "), "VALIDATION_ERROR"),
 ])
@@ -289,9 +290,20 @@ def test_import_through_an_upload(api):
     sent = requests.put(upload["upload_url"], data=json.dumps(valid_document()).encode(),
                         headers={"Content-Type": "application/json"})
     assert sent.status_code == 200
-    imported = import_(api, {"upload_id": upload["upload_id"]})
+    started = api.post("/projects/import", {"upload_id": upload["upload_id"]})
+    job = ok(started, 202)
+    assert started.headers["Location"] == f"/jobs/{job['id']}"
+    assert (job["kind"], job["status"], job["result"]) == ("import", "running", None)
+    assert ok(api.post("/projects/import", {"upload_id": upload["upload_id"]}), 202) == job
+    run_jobs()
+    finished = ok(api.get(f"/jobs/{job['id']}"))
+    assert finished["status"] == "succeeded" and finished["error"] is None
+    assert finished["progress"] == {"done": 2, "total": 2}
+    imported = ok(api.get(f"/projects/{finished['result']['project_id']}"))
     assert imported["task_count"] == 2
     assert [t["name"] for t in ok(api.get(f"/projects/{imported['id']}/tasks"))] == ["A"]
+    again = api.post("/projects/import", {"upload_id": upload["upload_id"]})
+    assert_error(again, 404, "NOT_FOUND")  # an upload imports once
 
 
 def test_an_inline_import_may_exceed_the_1_mib_body_limit_up_to_6_mb(api):
@@ -329,7 +341,7 @@ def test_a_large_export_goes_to_object_storage(api):
     assert downloaded.status_code == 200
     assert len(downloaded.content) == body["size_bytes"]
     document = json.loads(downloaded.content)
-    assert document["format_version"] == 1 and len(document["tasks"]) == 50
+    assert document["format_version"] == 2 and len(document["tasks"]) == 50
     keys = boto3.client("s3", region_name="us-east-1").list_objects_v2(
         Bucket="chorus-test-exports")["Contents"]
     assert len(keys) == 1

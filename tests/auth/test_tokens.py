@@ -1,6 +1,7 @@
 """SPEC §10 with CHORUS_AUTH=token: bearer tokens, lock identity, admin-only actions, CORS."""
 from __future__ import annotations
 
+import json
 import pytest
 
 from scripts import chorus_tokens
@@ -195,3 +196,22 @@ def test_a_created_token_is_shown_once_and_only_its_hash_is_stored(dynamodb, cap
     assert secret.startswith("chorus_") and len(secret) > 40
     stored = [item.attribute_values for item in TokenItem.scan()]
     assert all(secret not in str(values) for values in stored)
+
+
+# -- found by fuzzing (issue 20) --------------------------------------------------------------
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", None])
+def test_authentication_comes_before_the_body_is_read(as_, content_type):
+    """A caller without a valid token learns nothing else: not even that its body is not
+    JSON (it was 415 before 401)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    for who in ("not-a-token", None):
+        client = as_(who)
+        response = client.client.http.request(
+            "POST", "/projects", body=b"<not json>",
+            headers={**headers, **({"Authorization": f"Bearer {who}"} if who else {})})
+        assert response.status_code == 401, response.body
+        assert json.loads(response.body)["error"]["code"] == "UNAUTHORIZED"
+    good = as_("admin").client.http.request(
+        "POST", "/projects", body=b"<not json>",
+        headers={**headers, "Authorization": f"Bearer {as_('admin').token}"})
+    assert good.status_code == 400

@@ -12,23 +12,37 @@ from chalicelib.domain.readiness import (
 )
 
 
-def task(needs_refinement=False, points=None, counted=0, sized=0, rolled=0):
+def task(needs_refinement=False, points=None, counted=0, sized=0, rolled=0, open_blockers=0,
+         waiting_ancestors=0):
     return SimpleNamespace(needs_refinement=needs_refinement, points=points,
-                           counted_children=counted, sized_children=sized, rolled_sum=rolled)
+                           counted_children=counted, sized_children=sized, rolled_sum=rolled,
+                           open_blockers=open_blockers, waiting_ancestors=waiting_ancestors)
+
+
+def spec_readiness(flag, points, counted, waiting):
+    if flag:
+        return "needs_refinement"
+    if counted:
+        return "blocked_by_children"
+    if points is None:
+        return "needs_sizing"
+    if points > 6:
+        return "needs_breakdown"
+    if waiting:
+        return "blocked_by_dependencies"
+    return "ready"
 
 
 @pytest.mark.parametrize(
-    "flag,points,counted,expected",
-    [
-        (flag, points, counted,
-         "needs_refinement" if flag else "blocked_by_children" if counted
-         else "needs_sizing" if points is None else "needs_breakdown" if points > 6 else "ready")
-        for flag, points, counted in itertools.product(
-            (False, True), (None, *range(11)), (0, 1, 3))
-    ],
+    "flag,points,counted,own,inherited",
+    list(itertools.product((False, True), (None, *range(11)), (0, 1, 3), (0, 2), (0, 1))),
 )
-def test_readiness_first_match_wins(flag, points, counted, expected):
-    assert readiness(task(flag, points, counted)) == expected
+def test_readiness_first_match_wins(flag, points, counted, own, inherited):
+    """Rule 5 (SPEC §12): waiting, by its own open blockers or an ancestor's, holds back only
+    what would otherwise be ready."""
+    expected = spec_readiness(flag, points, counted, own > 0 or inherited > 0)
+    assert readiness(task(flag, points, counted, open_blockers=own,
+                          waiting_ancestors=inherited)) == expected
 
 
 def test_six_points_is_ready_and_seven_needs_breakdown():

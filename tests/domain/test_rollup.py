@@ -17,14 +17,18 @@ def task(status="todo", points=None, depth=1, needs_refinement=False, counted=0,
     return SimpleNamespace(status=status, points=points, depth=depth,
                            needs_refinement=needs_refinement, counted_children=counted,
                            sized_children=sized, rolled_sum=rolled,
-                           open_descendants=open_descendants, completed_sum=completed_sum)
+                           open_descendants=open_descendants, completed_sum=completed_sum,
+                           descendants=0, open_blockers=0, waiting_ancestors=0)
 
 
 def vector(children_count=1, counted=0, sized=0, rolled=0, open_=0, done=0, open_desc=0,
-           completed=0):
+           completed=0, descendants=1):
+    """`descendants`: the subtree size the child adds (itself and its descendants, any
+    status)."""
     return {"children_count": children_count, "counted_children": counted,
             "sized_children": sized, "rolled_sum": rolled, "open_children": open_,
-            "done_children": done, "open_descendants": open_desc, "completed_sum": completed}
+            "done_children": done, "open_descendants": open_desc, "completed_sum": completed,
+            "descendants": descendants}
 
 
 # -- to the parent ----------------------------------------------------------------------

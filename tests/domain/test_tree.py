@@ -362,7 +362,7 @@ def test_finish_of_a_new_top_level_task():
                            "points_total": 3}
     assert new.readiness == "ready"
     assert new.queue_op == "implementation"
-    assert new.board_key == f"{PROJECT}#backlog"
+    assert new.queue_part == f"{PROJECT}#todo#ready"
 
 
 def test_finish_of_a_delete_removes_the_task_from_every_counter():
@@ -388,9 +388,8 @@ def test_a_cancelled_task_leaves_every_queue():
     ws.set_status(tasks["t"], "wont_do")
     ws.finish()
     assert tasks["t"].queue_op is None
-    assert tasks["t"].queue_scope is None
-    assert tasks["t"].board_key is None
-    assert tasks["t"].queue_sort is None
+    assert tasks["t"].queue_part is None
+    assert tasks["t"].qs_default is None
 
 
 @pytest.mark.parametrize("status", ["todo", "doing", "done", "wont_do"])

@@ -7,6 +7,7 @@ import json
 import stat
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,14 @@ def ok(response, status=200):
 
 def dynamodb_jvms(place) -> list[int]:
     return live_processes_with_arg(str(place["data"] / "dynamodb"))
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(text[text.rindex(")") + 2:].split()[1])
 
 
 def wait_until_gone(place, seconds=15.0) -> list[int]:
@@ -123,8 +132,10 @@ def test_kill9_then_restart_reads_everything_back_and_keeps_the_live_lock(place)
         assert saved["secret_access_key"] and saved["secret_access_key"] != "fakeSecretAccessKey"
         place["credentials"] = saved
 
-        jvms = dynamodb_jvms(place)
-        assert len(jvms) == 1 and jvms[0] in server.group_pids()
+        jvms = dynamodb_jvms(place)  # the server's child, in a session of its own (a
+        # terminal's Ctrl-C reaches only the server, which stops it in order)
+        assert len(jvms) == 1 and parent_of(jvms[0]) == server.pid
+        assert jvms[0] not in server.group_pids()
         server.kill9(whole_group=True)
         assert wait_until_gone(place) == [], "DynamoDB Local survived kill -9 of the group"
 

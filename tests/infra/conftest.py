@@ -1,8 +1,16 @@
-"""Fixtures for the infra checks: one `chalice package` of each stage per session."""
+"""Fixtures for the infra checks: one `chalice package` of each stage per session (per
+pytest-xdist worker), and the cfn-lint/checkov virtualenv.
+
+What they build in the working tree (build/lambda-python3.X, the packaging virtualenv, and
+build/infra-tools) is built under an exclusive file lock, so parallel workers (and two test
+runs in one tree) never build it at the same time: the first builds, the others wait, then
+find it built."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,13 +49,26 @@ class Packaged:
 _packages: dict[str, Packaged] = {}
 
 
+@contextmanager
+def _build_lock():
+    """One process at a time builds what lives under build/ (a lock file beside it)."""
+    (ROOT / "build").mkdir(exist_ok=True)
+    with open(ROOT / "build" / ".tests.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def packaged(stage: str, tmp_root: Path) -> Packaged:
     """`chalice package` (the deploy's own step) once per stage and session."""
     if stage not in _packages:
         log: list[str] = []
         plan = deploy.Plan(out=log.append)
         plan.env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        result = deploy.package(stage, tmp_root / stage, plan)
+        with _build_lock():  # the packaging virtualenv is shared by every worker
+            result = deploy.package(stage, tmp_root / stage, plan)
         _packages[stage] = Packaged(stage, result, log)
     return _packages[stage]
 
@@ -72,7 +93,8 @@ def tools() -> dict[str, Path]:
     """cfn-lint and checkov from their own virtualenv (created on first use)."""
     from scripts import infra_tools
 
-    return infra_tools.ensure()
+    with _build_lock():
+        return infra_tools.ensure()
 
 
 @pytest.fixture(scope="session")

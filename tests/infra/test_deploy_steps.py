@@ -40,6 +40,36 @@ def test_preflight_refuses_tables_kept_from_a_destroyed_stage(aws):
         deploy.preflight(aws, build_template.stage_settings("dev"), _notes([]))
 
 
+def test_preflight_updates_tables_that_need_no_more_than_one_index_change(aws, monkeypatch):
+    monkeypatch.setattr(deploy, "stack_outputs", lambda session, stack: {})  # an update
+    tables.configure(endpoint=None, prefix="chorus-dev-")
+    tables.create_missing_tables()
+    aws.client("dynamodb").update_table(  # one index missing: CloudFormation adds it
+        TableName="chorus-dev-jobs", GlobalSecondaryIndexUpdates=[
+            {"Delete": {"IndexName": "jobs-running"}}])
+    aws.client("dynamodb").delete_table(TableName="chorus-dev-stats")  # a new table
+    lines: list[str] = []
+    deploy.preflight(aws, build_template.stage_settings("dev"), _notes(lines))
+    assert "this is an update" in lines[0]
+
+
+def test_preflight_refuses_an_update_changing_several_indexes_of_a_table(aws, monkeypatch):
+    monkeypatch.setattr(deploy, "stack_outputs", lambda session, stack: {})  # an update
+    old = {"AttributeName": "project_id", "AttributeType": "S"}
+    aws.client("dynamodb").create_table(
+        TableName="chorus-dev-commits", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "task_id", "AttributeType": "S"},
+                              {"AttributeName": "commit_hash", "AttributeType": "S"}, old],
+        KeySchema=[{"AttributeName": "task_id", "KeyType": "HASH"},
+                   {"AttributeName": "commit_hash", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-project", "Projection": {
+            "ProjectionType": "ALL"}, "KeySchema": [
+            {"AttributeName": "project_id", "KeyType": "HASH"}]}])
+    with pytest.raises(deploy.DeployError,
+                       match=r"chorus-dev-commits: \+records-by-path -by-project.*anew"):
+        deploy.preflight(aws, build_template.stage_settings("dev"), _notes([]))
+
+
 def test_preflight_refuses_an_export_bucket_name_in_use(aws):
     aws.client("s3").create_bucket(Bucket="chorus-dev-exports")
     with pytest.raises(deploy.DeployError, match="CHORUS_EXPORT_BUCKET"):
@@ -70,3 +100,19 @@ def test_a_python_that_lambda_cannot_run_is_refused(tmp_path):
         pytest.skip("this interpreter is a valid Lambda runtime")
     with pytest.raises(deploy.DeployError, match="Lambda needs one of"):
         deploy.find_lambda_python(sys.executable)
+
+
+def _worker_template(stream) -> dict:
+    return {"Resources": {"JobWorker": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Events": {"JobWorkerDynamodbEventSource": {"Type": "DynamoDB", "Properties": {
+            "Stream": stream, "StartingPosition": "LATEST"}}}}}}}
+
+
+def test_a_packaged_stream_event_must_read_the_jobs_table_stream():
+    deploy.check_streams(_worker_template({"Fn::GetAtt": ["JobsTable", "StreamArn"]}))
+    placeholder = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-jobs/stream/placeholder"
+    with pytest.raises(deploy.DeployError,
+                       match="JobWorker.JobWorkerDynamodbEventSource.*placeholder"):
+        deploy.check_streams(_worker_template(placeholder))
+    with pytest.raises(deploy.DeployError, match="no stream event"):
+        deploy.check_streams({"Resources": {}})

@@ -53,6 +53,7 @@ def test_deploy_dry_run_prints_every_step_in_order(offline):
         "scripts/build_template.py --check",
         "Preflight",
         "chalice package --stage prod --merge-template infra/resources.json",
+        "check the job worker reads the jobs table's stream",
         "trim deployment.zip",
         "aws cloudformation deploy --stack-name chorus-prod-artifacts "
         "--template-file infra/artifacts.json",

@@ -60,6 +60,16 @@ def test_every_model_is_a_table_with_its_keys_indexes_and_ttl():
             assert props["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
         else:
             assert "TimeToLiveSpecification" not in props
+        stream = getattr(model.Meta, "stream_view_type", None)
+        if stream:
+            assert props["StreamSpecification"] == {"StreamViewType": stream}
+        else:
+            assert "StreamSpecification" not in props
+        for name, index in model_indexes.items():
+            projection = index.Meta.projection
+            if projection.projection_type == "INCLUDE":
+                assert sorted(template_indexes[name]["Projection"]["NonKeyAttributes"]) == \
+                    sorted(projection.non_key_attributes), name
 
 
 def test_a_changed_model_would_make_the_committed_template_stale(monkeypatch):
@@ -83,11 +93,31 @@ def test_stages_use_their_own_policy_and_table_prefix():
     for stage, settings in config["stages"].items():
         assert settings["autogen_policy"] is False
         assert settings["iam_policy_file"] == f"policy-{stage}.json"
+        worker = settings["lambda_functions"][build_template.WORKER_HANDLER]
+        assert worker["iam_policy_file"] == f"policy-{stage}-worker.json"
         assert settings["environment_variables"]["CHORUS_TABLE_PREFIX"] == f"chorus-{stage}-"
-        policy = (ROOT / ".chalice" / settings["iam_policy_file"]).read_text()
-        assert f"table/chorus-{stage}-tasks" in policy
-        others = [s for s in config["stages"] if s != stage]
-        assert not any(f"chorus-{other}-" in policy for other in others)
+        for name in (settings["iam_policy_file"], worker["iam_policy_file"]):
+            policy = (ROOT / ".chalice" / name).read_text()
+            assert f"table/chorus-{stage}-tasks" in policy
+            others = [s for s in config["stages"] if s != stage]
+            assert not any(f"chorus-{other}-" in policy for other in others)
+
+
+def test_the_job_worker_is_configured_for_a_long_import():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for settings in config["stages"].values():
+        worker = settings["lambda_functions"][build_template.WORKER_HANDLER]
+        assert worker["lambda_timeout"] == 900 and worker["lambda_memory_size"] == 3008
+
+
+def test_the_worker_grants_name_known_tables_and_indexes(monkeypatch):
+    monkeypatch.setitem(build_template.WORKER_INDEXES, "tasks", ("by-nothing",))
+    try:
+        build_template.policy_document("prod", role="worker")
+    except ValueError as error:
+        assert "tasks/index/by-nothing" in str(error)
+    else:
+        raise AssertionError("policy_document() accepted an index the models do not have")
 
 
 def test_config_keeps_the_original_keys_and_values():

@@ -110,8 +110,8 @@ print(json.dumps(transform(template, params, NoManagedPolicies())))
 """
 
 
-def test_the_sam_transform_keeps_throttling_gateway_responses_and_the_schedule(prod, tools,
-                                                                                tool_env):
+def test_the_sam_transform_keeps_throttling_gateway_responses_schedule_and_stream(
+        prod, tools, tool_env):
     """What CloudFormation deploys after AWS::Serverless-2016-10-31 (the tools' SAM translator)."""
     python = tools["cfn-lint"].parent / "python"
     result = _run([python, "-c", TRANSFORM, prod.package.template],
@@ -133,4 +133,9 @@ def test_the_sam_transform_keeps_throttling_gateway_responses_and_the_schedule(p
     assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(1 minute)"]
     functions = {r["Properties"]["Handler"]: r for r in resources.values()
                  if r["Type"] == "AWS::Lambda::Function"}
-    assert set(functions) == {"app.app", "app.sweep"}
+    assert set(functions) == {"app.app", "app.sweep", "app.job_worker"}
+    [mapping] = [r["Properties"] for r in resources.values()
+                 if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["JobsTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "JobWorker"}
+    assert mapping["StartingPosition"] == "LATEST"

@@ -1,5 +1,6 @@
 """The trimmed deployment.zip works: unzipped, on the Lambda's Python version, its handlers
-answer API Gateway events and run the sweep against a moto server (standing in for AWS)."""
+answer API Gateway events, run the sweep, and run an import job from a jobs-stream event
+against a moto server (standing in for AWS)."""
 from __future__ import annotations
 
 import json
@@ -53,6 +54,32 @@ sweep = {"version": "0", "id": "e-1", "detail-type": "Scheduled Event", "source"
          "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
          "resources": ["arn:aws:events:us-east-1:123456789012:rule/sweep"], "detail": {}}
 out["sweep"] = app.sweep(sweep, Context())
+# an import through an upload: the API starts a job, the jobs stream's record runs it
+upload = json.loads(app.app(event("POST", "/projects/import-uploads", "/projects/import-uploads"),
+                            Context())["body"])
+document = {"format_version": 2, "project": {"name": "uploaded"},
+            "tasks": [{"id": "t1", "name": "T", "task_type": "feature", "status": "todo"}]}
+objects._client().put_object(Bucket=os.environ["CHORUS_EXPORT_BUCKET"],
+                             Key="imports/" + upload["upload_id"],
+                             Body=json.dumps(document).encode())
+started = app.app(event("POST", "/projects/import", "/projects/import",
+                        {"upload_id": upload["upload_id"]}), Context())
+out["import"] = started["statusCode"]
+job_id = json.loads(started["body"])["id"]
+image = tables.JobItem.get(job_id).serialize()
+record = {"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1",
+          "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+          "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/smoke-jobs/stream/x",
+          "dynamodb": {"ApproximateCreationDateTime": 1767225600, "Keys": {"id": image["id"]},
+                       "NewImage": image, "SequenceNumber": "1", "SizeBytes": 100,
+                       "StreamViewType": "NEW_IMAGE"}}
+app.job_worker({"Records": [record]}, Context())
+job = json.loads(app.app(event("GET", "/jobs/{job_id}", "/jobs/" + job_id, None,
+                               {"job_id": job_id}), Context())["body"])
+out["job"] = job["status"]
+imported = job["result"]["project_id"]
+out["imported"] = app.app(event("GET", "/projects/{project_id}", "/projects/" + imported, None,
+                                {"project_id": imported}), Context())["statusCode"]
 print("RESULT " + json.dumps(out))
 """
 
@@ -80,7 +107,8 @@ def test_the_trimmed_zip_keeps_only_the_botocore_models_it_needs(prod):
     assert not any(n.startswith(("tests/", "frontend/", "infra/", "scripts/")) for n in names)
 
 
-def test_the_package_answers_requests_and_runs_the_sweep(prod, tmp_path, moto_endpoint):
+def test_the_package_answers_requests_runs_the_sweep_and_the_job_worker(prod, tmp_path,
+                                                                       moto_endpoint):
     task_root = tmp_path / "task"
     with zipfile.ZipFile(prod.package.zip) as bundle:
         bundle.extractall(task_root)
@@ -100,4 +128,5 @@ def test_the_package_answers_requests_and_runs_the_sweep(prod, tmp_path, moto_en
     out = json.loads(line[len("RESULT "):])
     assert out["create"] == 201 and out["get"] == 200 and out["upload"] == 201, out
     assert out["request_id"] == "smoke-1"
-    assert set(out["sweep"]) == {"locks_removed", "projects_purged"}
+    assert set(out["sweep"]) == {"locks_removed", "jobs_woken", "projects_purged"}
+    assert out["import"] == 202 and out["job"] == "succeeded" and out["imported"] == 200, out

@@ -18,18 +18,23 @@ SPEC_CODES = {  # SPEC §5: status -> codes
 }
 
 
+FUNCTIONS = ("APIHandler", "Sweep", "JobWorker")
+STREAM = {"Fn::GetAtt": ["JobsTable", "StreamArn"]}
+
+
 # -- the package ---------------------------------------------------------------------------------
 def test_chalice_package_builds_the_template_and_the_zip(each_stage):
     assert each_stage.package.template.exists() and each_stage.package.zip.exists()
     assert any("chalice package --stage" in line for line in each_stage.log)
     names = set(each_stage.resources)
     # Chalice's resources and the merged ones are both there
-    assert {"APIHandler", "Sweep", "RestAPI", "ApiHandlerRole", "SweepRole"} <= names
-    assert {"TasksTable", "FrontendDistribution", "ExportBucket"} <= names
+    assert {"APIHandler", "Sweep", "JobWorker", "RestAPI", "ApiHandlerRole", "SweepRole",
+            "JobWorkerRole"} <= names
+    assert {"TasksTable", "JobsTable", "FrontendDistribution", "ExportBucket"} <= names
 
 
 def test_the_runtime_can_still_be_created(each_stage):
-    for name in ("APIHandler", "Sweep"):
+    for name in FUNCTIONS:
         runtime = each_stage.resources[name]["Properties"]["Runtime"]
         assert runtime in {f"python{v}" for v in deploy.LAMBDA_PYTHONS}, runtime
 
@@ -58,8 +63,16 @@ def test_tables_are_on_demand_recoverable_encrypted_and_protected(each_stage):
     assert params["TableDeletionProtection"]["Default"] == "true"
     assert each_stage.template["Conditions"]["ProtectTables"] == {
         "Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}
-    ttl = found["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]
-    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+    for name in ("IdempotencyTable", "EventsTable", "JobsTable"):
+        ttl = found[name]["Properties"]["TimeToLiveSpecification"]
+        assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_only_the_jobs_table_has_a_stream_of_new_images(each_stage):
+    streams = {name: table["Properties"]["StreamSpecification"]
+               for name, table in each_stage.of_type("AWS::DynamoDB::Table").items()
+               if "StreamSpecification" in table["Properties"]}
+    assert streams == {"JobsTable": {"StreamViewType": "NEW_IMAGE"}}
 
 
 # -- S3 and CloudFront -----------------------------------------------------------------------------
@@ -170,8 +183,12 @@ ALLOWED_RESOURCE = [  # after resolving ${AWS::...}; {stage} and {bucket} filled
     r"arn:aws:dynamodb:us-east-1:123456789012:table/chorus-{stage}-[a-z-]+/index/[a-z-]+",
     r"arn:aws:s3:::{bucket}",
     r"arn:aws:s3:::{bucket}/(exports|imports)/\*",
-    r"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/chorus-{stage}(-sweep)?:\*",
+    r"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/chorus-{stage}"
+    r"(-sweep|-job_worker)?:\*",
 ]
+# role -> the log groups it writes to
+LOG_GROUPS = {"ApiHandlerRole": ("", "-sweep"), "SweepRole": ("", "-sweep"),
+              "JobWorkerRole": ("-job_worker",)}
 
 
 def _role_statements(packaged):
@@ -192,7 +209,7 @@ def test_the_lambda_roles_have_no_wildcard_actions_or_resources(each_stage):
                                     bucket=re.escape(settings["export_bucket"])) + "$")
                 for p in ALLOWED_RESOURCE]
     roles = each_stage.of_type("AWS::IAM::Role")
-    assert set(roles) == {"ApiHandlerRole", "SweepRole"}
+    assert set(roles) == {"ApiHandlerRole", "SweepRole", "JobWorkerRole"}
     statements = list(_role_statements(each_stage))
     assert statements
     for role, statement in statements:
@@ -202,16 +219,30 @@ def test_the_lambda_roles_have_no_wildcard_actions_or_resources(each_stage):
             assert "*" not in action and "?" not in action, (role, action)
             assert action.split(":")[0] in {"dynamodb", "s3", "logs"}, action
         for resource in _as_list(statement["Resource"]):
+            if resource == STREAM:  # the jobs table's stream, for the worker only
+                assert role == "JobWorkerRole" and statement["Sid"] == "ReadJobsStream"
+                continue
             arn = resolve_sub(resource)
             assert isinstance(arn, str) and arn != "*", (role, resource)
             assert any(p.match(arn) for p in patterns), (role, arn)
+            if ":log-group:" in arn:
+                assert arn.split("/aws/lambda/chorus-" + each_stage.stage)[1][:-2] in \
+                    LOG_GROUPS[role], (role, arn)
 
 
-def test_the_roles_carry_the_stage_policy_file(each_stage):
+def test_the_roles_carry_the_stage_policy_files(each_stage):
     settings = build_template.stage_settings(each_stage.stage)
-    document = json.loads((ROOT / ".chalice" / settings["policy_file"]).read_text())
-    for role in each_stage.of_type("AWS::IAM::Role").values():
-        assert role["Properties"]["Policies"][0]["PolicyDocument"] == document
+    files = {"ApiHandlerRole": settings["policy_file"], "SweepRole": settings["policy_file"],
+             "JobWorkerRole": settings["worker_policy_file"]}
+    for name, role in each_stage.of_type("AWS::IAM::Role").items():
+        document = json.loads((ROOT / ".chalice" / files[name]).read_text())
+        assert role["Properties"]["Policies"] == [
+            {"PolicyDocument": document, "PolicyName": role["Properties"]["Policies"][0][
+                "PolicyName"]}]
+    for name, function in (("APIHandler", "ApiHandlerRole"), ("Sweep", "SweepRole"),
+                           ("JobWorker", "JobWorkerRole")):
+        assert each_stage.resources[name]["Properties"]["Role"] == {
+            "Fn::GetAtt": [function, "Arn"]}
 
 
 def test_the_policy_names_every_table_and_index_of_the_stage(prod):
@@ -285,7 +316,7 @@ def test_every_gateway_response_code_matches_its_status_in_the_spec(prod):
 # -- the functions ---------------------------------------------------------------------------------
 def test_the_functions_get_the_stage_environment(each_stage):
     settings = build_template.stage_settings(each_stage.stage)
-    for name in ("APIHandler", "Sweep"):
+    for name in FUNCTIONS:
         env = each_stage.resources[name]["Properties"]["Environment"]["Variables"]
         assert env["CHORUS_TABLE_PREFIX"] == settings["table_prefix"]
         assert env["CHORUS_EXPORT_BUCKET"] == settings["export_bucket"]
@@ -303,12 +334,52 @@ def test_the_functions_are_named_and_log_to_groups_with_retention(each_stage):
     r = each_stage.resources
     assert r["APIHandler"]["Properties"]["FunctionName"] == {"Fn::Sub": "chorus-${Stage}"}
     assert r["Sweep"]["Properties"]["FunctionName"] == {"Fn::Sub": "chorus-${Stage}-sweep"}
-    for function, group in (("APIHandler", "ApiHandlerLogGroup"), ("Sweep", "SweepLogGroup")):
+    assert r["JobWorker"]["Properties"]["FunctionName"] == {
+        "Fn::Sub": "chorus-${Stage}-job_worker"}
+    settings = build_template.stage_settings(stage)
+    for function, group in (("APIHandler", "ApiHandlerLogGroup"), ("Sweep", "SweepLogGroup"),
+                            ("JobWorker", "JobWorkerLogGroup")):
         assert group in r[function]["DependsOn"]
         name = resolve_sub(r[group]["Properties"]["LogGroupName"], {"Stage": stage})
         function_name = resolve_sub(r[function]["Properties"]["FunctionName"], {"Stage": stage})
         assert name == f"/aws/lambda/{function_name}"
         assert r[group]["Properties"]["RetentionInDays"] > 0
+    # what Chalice's deployer would name them, and what the role policies name
+    assert resolve_sub(r["JobWorker"]["Properties"]["FunctionName"], {"Stage": stage}) == \
+        settings["worker_function"]
+    retention = {r[g]["Properties"]["RetentionInDays"]
+                 for g in ("ApiHandlerLogGroup", "SweepLogGroup", "JobWorkerLogGroup")}
+    assert len(retention) == 1, retention
+
+
+def test_the_job_worker_reads_the_jobs_stream_with_room_for_a_long_import(each_stage):
+    worker = each_stage.resources["JobWorker"]
+    props = worker["Properties"]
+    assert props["Handler"] == "app.job_worker"
+    assert props["Timeout"] == 900  # a step works up to STEP_SECONDS (600 s)
+    assert props["MemorySize"] == 3008  # a 100 MB import in memory
+    [(name, event)] = props["Events"].items()
+    assert name == build_template.WORKER_EVENT and event["Type"] == "DynamoDB"
+    settings = event["Properties"]
+    assert settings["Stream"] == STREAM  # not app.py's placeholder
+    assert settings["StartingPosition"] == "LATEST" and settings["BatchSize"] == 1  # a step may use most of 900 s
+    assert settings["MaximumRetryAttempts"] >= 1 and settings["BisectBatchOnFunctionError"]
+    assert "placeholder" not in json.dumps(each_stage.template)
+    assert "000000000000" not in json.dumps(each_stage.template)
+    assert "JobWorkerLogGroup" in worker["DependsOn"]
+    # the only stream consumer, and nothing else has a schedule or a stream
+    events = {(name, e["Type"]) for name, r in
+              each_stage.of_type("AWS::Serverless::Function").items()
+              for e in r["Properties"].get("Events", {}).values()}
+    assert events == {("Sweep", "Schedule"), ("JobWorker", "DynamoDB")}
+
+
+def test_the_sweep_and_the_worker_carry_the_same_suppressions(each_stage):
+    skips = {name: [s["id"] for s in each_stage.resources[name]["Metadata"]["checkov"]["skip"]]
+             for name in FUNCTIONS}
+    assert skips["JobWorker"] == skips["Sweep"] == skips["APIHandler"]
+    for name in FUNCTIONS:
+        assert all(s["comment"] for s in each_stage.resources[name]["Metadata"]["checkov"]["skip"])
 
 
 def test_the_sweep_runs_every_minute_after_the_tables_exist(each_stage):
@@ -332,3 +403,15 @@ def test_only_known_wildcards_anywhere_in_the_roles(prod):
     assert all(fnmatch.fnmatch(w, "*/exports/[*]") or fnmatch.fnmatch(w, "*/imports/[*]")
                or w.endswith(":*") and ":log-group:/aws/lambda/chorus-prod" in w
                for w in wildcards), wildcards
+
+
+def test_only_the_worker_deletes_uploads_and_reads_the_stream(prod):
+    actions = {}
+    for role, statement in _role_statements(prod):
+        actions.setdefault(role, set()).update(_as_list(statement["Action"]))
+    stream = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+              "dynamodb:ListStreams"}
+    assert stream | {"s3:DeleteObject"} <= actions["JobWorkerRole"]
+    for role in ("ApiHandlerRole", "SweepRole"):
+        assert not actions[role] & (stream | {"s3:DeleteObject"}), role
+    assert "s3:PutObject" not in actions["JobWorkerRole"]

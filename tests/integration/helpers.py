@@ -281,15 +281,35 @@ def expected_figures(node: dict) -> dict:
         readiness = "needs_sizing"
     elif node["points"] > 6:
         readiness = "needs_breakdown"
+    elif node.get("expected_waiting"):
+        readiness = "blocked_by_dependencies"
     else:
         readiness = "ready"
     return {"rolled_up_points": rolled, "effective_points": effective,
             "unsized_children": len(child_effective) - len(sized),
-            "children_count": len(node["children"]), "readiness": readiness}
+            "children_count": len(node["children"]), "readiness": readiness,
+            "open_blockers": node.get("expected_open_blockers", 0),
+            "waiting": bool(node.get("expected_waiting"))}
 
 
 COMPUTED = ("rolled_up_points", "effective_points", "unsized_children", "children_count",
-            "readiness")
+            "readiness", "open_blockers", "waiting")
+
+
+def mark_waiting(trees: list[dict]) -> None:
+    """SPEC §12, from stored fields alone: a node's open blockers are its `blocked_by` tasks
+    that are todo or doing; it waits when it or an ancestor has one."""
+    status = {node["id"]: node["status"] for tree in trees for node in flatten(tree)}
+
+    def walk(node: dict, inherited: bool) -> None:
+        own = sum(1 for b in node["blocked_by"] if status.get(b) in ("todo", "doing"))
+        node["expected_open_blockers"] = own
+        node["expected_waiting"] = inherited or own > 0
+        for child in node["children"]:
+            walk(child, node["expected_waiting"])
+
+    for tree in trees:
+        walk(tree, False)
 
 
 def figure_mismatches(trees: list[dict]) -> list[str]:
@@ -309,7 +329,8 @@ def expected_project_counters(trees: list[dict]) -> dict:
     """SPEC §2 ProjectDetail counters recomputed from every top-level task's full tree."""
     status_counts = {"todo": 0, "doing": 0, "done": 0, "wont_do": 0}
     readiness_counts = {key: 0 for key in ("needs_refinement", "blocked_by_children",
-                                           "needs_sizing", "needs_breakdown", "ready")}
+                                           "needs_sizing", "needs_breakdown",
+                                           "blocked_by_dependencies", "ready")}
     task_count = points_total = points_completed = 0
 
     def walk(node: dict, cancelled_above: bool) -> None:
@@ -378,6 +399,7 @@ def consistency_problems(get, project_id: str) -> list[str]:
     """Rollups of every task, the project's counters and sibling positions, each compared
     with a from-scratch recomputation; an empty list means all agree."""
     trees = project_trees(get, project_id)
+    mark_waiting(trees)
     problems = figure_mismatches(trees)
     expected = expected_project_counters(trees)
     actual = detail_counters(get(f"/projects/{project_id}"))

@@ -1,9 +1,13 @@
-"""Lock expiry with real clocks and short TTLs on DynamoDB Local (SPEC §1 Locks): an expired
-lock is no lock the instant it expires; heartbeat says LOCK_EXPIRED until the sweep removes
-the record (then 404); the sweep never removes a lock renewed after it looked."""
+"""Lock expiry with short TTLs on DynamoDB Local (SPEC §1 Locks): an expired lock is no lock
+the instant it expires; heartbeat says LOCK_EXPIRED until the sweep removes the record (then
+404); the sweep never removes a lock renewed after it looked.
+
+These tests are about what expiry means, not about waiting for it: they move chalicelib's
+clock (the `clock` fixture of tests/conftest.py) past an expiry instead of sleeping. Expiry
+in real time is tested against the real server: tests/e2e/test_golden_path.py (the server's
+own sweep) and the contract suite's lock tests (3 s TTLs)."""
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import pytest
@@ -18,6 +22,18 @@ def api(local_api, monkeypatch):
     for purpose, seconds in SHORT.items():
         monkeypatch.setenv(f"CHORUS_LOCK_TTL_{purpose}", seconds)
     return local_api
+
+
+@pytest.fixture
+def wait_past(clock):
+    """Move the clock 50 ms past a lock's expires_at (instead of sleeping until then)."""
+
+    def wait_past(expires_at: str, slack: float = 0.05, limit: float = 10) -> None:
+        delay = _ts(expires_at) - clock.ms() / 1000 + slack
+        assert delay < limit, f"lock expires {delay:.1f}s from now"
+        clock.advance_past(expires_at, slack_ms=round(slack * 1000))
+
+    return wait_past
 
 
 def _ok(response, status=200):
@@ -48,14 +64,8 @@ def _acquire(api, task_id, caller, purpose):
     return api.post(f"/tasks/{task_id}/lock", {"caller_label": caller, "lock_purpose": purpose})
 
 
-def _wait_past(expires_at: str, slack: float = 0.05, limit: float = 10) -> None:
-    delay = _ts(expires_at) - time.time() + slack
-    assert delay < limit, f"lock expires {delay:.1f}s from now"
-    if delay > 0:
-        time.sleep(delay)
-
-
-def test_heartbeat_after_expiry_is_lock_expired_then_another_caller_acquires(api, monkeypatch):
+def test_heartbeat_after_expiry_is_lock_expired_then_another_caller_acquires(
+        api, monkeypatch, wait_past):
     pid = _project(api)
     task = _task(api, pid, "size me")
     tid = task["id"]
@@ -68,7 +78,7 @@ def test_heartbeat_after_expiry_is_lock_expired_then_another_caller_acquires(api
     assert _ts(renewed["expires_at"]) == pytest.approx(
         max(_ts(renewed["acquired_at"]), _ts(renewed["last_heartbeat_at"])) + 1, abs=0.002)
 
-    _wait_past(renewed["expires_at"])
+    wait_past(renewed["expires_at"])
     view = _ok(api.get(f"/tasks/{tid}"))  # no lock the instant it expired, no sweep yet
     assert (view["is_locked"], view["lock"]) == (False, None)
     for caller in ("agent-a", "agent-b"):  # whoever asks
@@ -94,11 +104,11 @@ def test_heartbeat_after_expiry_is_lock_expired_then_another_caller_acquires(api
     assert [(e["operation"], e["author"]) for e in log] == [("sizing", "agent-b")]
 
 
-def test_the_holder_reacquiring_is_a_heartbeat(api):
+def test_the_holder_reacquiring_is_a_heartbeat(api, clock):
     pid = _project(api)
     tid = _task(api, pid, "refine me")["id"]
     first = _ok(_acquire(api, tid, "agent-a", "refinement"), 201)
-    time.sleep(0.3)
+    clock.advance(0.3)
     again = _ok(_acquire(api, tid, "agent-a", "refinement"), 200)
     assert again["fencing_token"] == first["fencing_token"] == 1
     assert again["acquired_at"] == first["acquired_at"]
@@ -106,7 +116,7 @@ def test_the_holder_reacquiring_is_a_heartbeat(api):
     _error(_acquire(api, tid, "agent-a", "sizing"), 409, "LOCK_CONFLICT")
 
 
-def test_an_expired_implementation_lock_leaves_a_stalled_task_offered_again(api):
+def test_an_expired_implementation_lock_leaves_a_stalled_task_offered_again(api, wait_past):
     pid = _project(api)
     tid = _task(api, pid, "build me", points=2)["id"]
     lock = _ok(_acquire(api, tid, "coder", "implementation"), 201)
@@ -115,7 +125,7 @@ def test_an_expired_implementation_lock_leaves_a_stalled_task_offered_again(api)
     offered = f"/tasks/available?operation=implementation&project_id={pid}"
     assert _ok(api.get(offered)) == []
 
-    _wait_past(lock["expires_at"])
+    wait_past(lock["expires_at"])
     assert [t["id"] for t in _ok(api.get(offered))] == [tid]
     stalled = _ok(api.get(f"/projects/{pid}/in-progress"))
     assert [(t["id"], t["status"], t["lock"]) for t in stalled] == [(tid, "doing", None)]
@@ -128,7 +138,7 @@ def test_an_expired_implementation_lock_leaves_a_stalled_task_offered_again(api)
 
 
 def test_the_sweep_removes_only_expired_locks_and_never_one_renewed_after_it_looked(
-        api, monkeypatch):
+        api, monkeypatch, clock, wait_past):
     from chalicelib.clock import now_ms
     from chalicelib.services import maintenance
     from chalicelib.store.tables import TaskItem
@@ -144,7 +154,7 @@ def test_the_sweep_removes_only_expired_locks_and_never_one_renewed_after_it_loo
     renewed_lock = _ok(_acquire(api, renewed, "holder", "refinement"), 201)
     monkeypatch.setenv("CHORUS_LOCK_TTL_IMPLEMENTATION", "600")
     _ok(_acquire(api, live, "worker", "implementation"), 201)
-    time.sleep(1.1)  # the two sizing locks have expired; `renewed` has ~3 s left
+    clock.advance(1.1)  # the two sizing locks have expired; `renewed` has ~3 s left
 
     # The sweep's clock runs 5 s ahead of the API's (another machine), so it takes the
     # still-live `renewed` lock for expired too. Between its look and its writes, `retaken`
@@ -180,8 +190,8 @@ def test_the_sweep_removes_only_expired_locks_and_never_one_renewed_after_it_loo
 
     # a plain sweep later, on the API's clock: only what has really expired by then goes
     monkeypatch.setattr(maintenance, "now_ms", now_ms)
-    _wait_past(taken["expires_at"])
-    _wait_past(kept["expires_at"])
+    wait_past(taken["expires_at"])
+    wait_past(kept["expires_at"])
     assert maintenance.run_maintenance()["locks_removed"] == 2
     assert [lock["task_id"] for lock in _ok(api.get("/locks"))] == [live]
     for tid, caller in ((retaken, "agent-new"), (renewed, "holder")):

@@ -49,6 +49,19 @@ def assert_consistent(api, project_id):
 
 
 # -- locks ------------------------------------------------------------------------------------
+def write_lock(item, caller, purpose, ttl, at_ms, readiness=None, statuses=None):
+    """The lock write the lock service makes: one conditional update of the task item."""
+    from chalicelib.store import locks as lock_store
+    from chalicelib.store.db import Transaction
+    from chalicelib.store.tasks import update_actions
+
+    condition = lock_store.acquire_condition(item, at_ms, readiness, statuses)
+    lock_store.grant(item, caller, purpose, ttl, at_ms)
+    tx = Transaction()
+    tx.update(item, update_actions(item), f"task:{item.id}", condition=condition)
+    tx.commit()
+
+
 def test_lock_acquire_is_one_conditional_write(api, backend):
     from chalicelib.clock import now_ms
     from chalicelib.domain.locks import PRECONDITIONS
@@ -60,11 +73,10 @@ def test_lock_acquire_is_one_conditional_write(api, backend):
     task = new_task(api, project["id"], "Lockable")
     readiness, statuses = PRECONDITIONS["sizing"]
     first, stale = get_task(task["id"]), get_task(task["id"])
-    lock_store.acquire_lock(first, "agent-a", "sizing", 60, now_ms(), readiness, statuses, False)
+    write_lock(first, "agent-a", "sizing", 60, now_ms(), readiness, statuses)
 
     with pytest.raises(Cancelled) as raised:  # a second writer that read before the first
-        lock_store.acquire_lock(stale, "agent-b", "sizing", 60, now_ms(), readiness, statuses,
-                                False)
+        write_lock(stale, "agent-b", "sizing", 60, now_ms(), readiness, statuses)
     failure = raised.value.failed(f"task:{task['id']}")
     assert failure is not None and failure.code == "ConditionalCheckFailed"
     seen = lock_store.failed_task_item(raised.value, task["id"])  # ALL_OLD on failure
@@ -83,15 +95,13 @@ def test_lock_acquire_is_one_conditional_write(api, backend):
 
 def test_an_expired_lock_is_no_lock_and_is_replaced_in_one_write(api, backend):
     from chalicelib.clock import now_ms
-    from chalicelib.store import locks as lock_store
     from chalicelib.store.tasks import get_task
 
     project = new_project(api)
     task = new_task(api, project["id"], "Expired", points=2)
     past = now_ms() - 10_000
     # written as if acquired 10 s ago with a 1 s TTL: expired for 9 s
-    lock_store.acquire_lock(get_task(task["id"]), "ghost", "implementation", 1, past,
-                            None, None, False)
+    write_lock(get_task(task["id"]), "ghost", "implementation", 1, past)
     view = _ok(api.get(f"/tasks/{task['id']}"))
     assert view["is_locked"] is False and view["lock"] is None
     assert _ok(api.get(f"/locks?project_id={project['id']}")) == []
@@ -111,7 +121,7 @@ def test_an_expired_lock_is_no_lock_and_is_replaced_in_one_write(api, backend):
 
 def test_sweep_removes_only_expired_locks_and_never_a_renewed_one(api, backend, monkeypatch):
     from chalicelib.clock import now_ms
-    from chalicelib.store import locks as lock_store
+    from chalicelib.services.locks import sweep_expired_locks
     from chalicelib.store.tables import TaskItem
     from chalicelib.store.tasks import get_task
 
@@ -120,8 +130,7 @@ def test_sweep_removes_only_expired_locks_and_never_a_renewed_one(api, backend, 
                               for name in ("expired", "renewed", "live"))
     past = now_ms() - 10_000
     for task in (expired, renewed):
-        lock_store.acquire_lock(get_task(task["id"]), "ghost", "refinement", 1, past,
-                                None, None, False)
+        write_lock(get_task(task["id"]), "ghost", "refinement", 1, past)
     lock(api, live["id"], "holder", "refinement")
 
     index = TaskItem.locks_by_expiry
@@ -134,7 +143,7 @@ def test_sweep_removes_only_expired_locks_and_never_a_renewed_one(api, backend, 
         return iter(seen)
 
     monkeypatch.setattr(index, "query", query_then_renew)
-    removed = lock_store.sweep_expired_locks(now_ms())
+    removed = sweep_expired_locks(now_ms())
     monkeypatch.setattr(index, "query", original_query)
 
     assert removed == 1
@@ -155,7 +164,8 @@ def _log_item(task_id, project_id, text):
     entry_id = str(uuid.uuid4())
     now = now_iso()
     return WorkLogItem(task_id, f"{now}#{entry_id}", id=entry_id, project_id=project_id,
-                       author="t", operation="note", content=text, created_at=now)
+                       author="t", operation="note", content=text, created_at=now,
+                       path_key=f"{task_id}#{now}#{entry_id}")
 
 
 def test_a_failed_condition_cancels_the_whole_transaction(api, backend):
@@ -201,7 +211,7 @@ def test_a_stale_version_makes_the_write_retry(api, backend):
     workspace = Workspace([stale], "2030-01-01T00:00:00.000000Z")
     workspace.changed(stale)
     tx = Transaction()
-    stage(workspace, project["id"], tx)
+    stage(workspace, project["id"], tx, "tester")
     with pytest.raises(Retry):
         commit(tx)
     assert _ok(api.get(f"/tasks/{task['id']}"))["priority"] == 5

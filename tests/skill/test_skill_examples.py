@@ -17,6 +17,11 @@ The convention (SKILL.md explains it to its readers in "How to read the examples
     {"id": "{task_id}"}             documented response, checked as a subset (below)
     ```
 
+A target that is a full URL once filled (`PUT {upload_url}`: a presigned upload) is sent as it
+is, without the Authorization header. A → line that says "poll" repeats the request (every
+POLL_SECONDS, for at most POLL_TIMEOUT_SECONDS) until the documented response is contained in
+the answer, as a client polls a job until it finishes.
+
 `{name}` placeholders in the path, headers and body are filled from earlier bindings before
 the request is sent; an unknown one fails the example. The documented response must be
 contained in the real one: every key of a documented object is present with a matching
@@ -26,7 +31,8 @@ compared after filling it; a documented UUID or timestamp stands for any string 
 times differ per run); every other value must be equal.
 
 The examples run as one story in document order, so one failure skips the rest. The module
-also checks that the reference lists every endpoint of the API and every error code.
+also checks that the reference lists every endpoint of the API and every error code, and that
+examples send an Idempotency-Key exactly on the requests that accept one (SKILL.md's rule).
 """
 from __future__ import annotations
 
@@ -53,8 +59,12 @@ BINDING = re.compile(r"`\{([a-z][a-z0-9_]*)\}` = `([A-Za-z0-9_.]+)`")
 ANY_STRING = re.compile(
     r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))$")
+OPERATIONS = ("size", "breakdown", "refine", "complete")
+POLL = re.compile(r"\bpoll\b")
 MORE = "…"
 START_TIMEOUT_SECONDS = 60
+POLL_SECONDS = 1.0
+POLL_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -67,6 +77,7 @@ class Example:
     status: int
     code: str | None
     bindings: list[tuple[str, str]]
+    poll: bool = False
     response: str | None = None
 
     @property
@@ -97,7 +108,7 @@ def parse_examples(text: str) -> list[Example]:
         match = EXPECT.match(lines[k]) if k < len(lines) else None
         assert match, f"SKILL.md line {start}: an http example needs a '→ <status>' line after it"
         example = Example(start, method, target.strip(), headers, body, int(match.group(1)),
-                          match.group(2), BINDING.findall(lines[k]))
+                          match.group(2), BINDING.findall(lines[k]), bool(POLL.search(lines[k])))
         m = k + 1
         while m < len(lines) and not lines[m].strip():
             m += 1
@@ -168,10 +179,11 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def send(base: str, method: str, target: str, headers: dict[str, str], body: str | None):
     data = None if body is None else body.encode("utf-8")
+    absolute = target.startswith(("http://", "https://"))  # a presigned URL: no token
+    auth = {} if absolute else {"Authorization": "Bearer local"}
     request = urllib.request.Request(
-        base + target, data=data, method=method,
-        headers={"Content-Type": "application/json", "Authorization": "Bearer local",
-                 **headers})
+        target if absolute else base + target, data=data, method=method,
+        headers={"Content-Type": "application/json", **auth, **headers})
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             status, raw = answer.status, answer.read()
@@ -226,7 +238,20 @@ def test_example(server, example: Example):
     body = fill(example.body, values) if example.body is not None else None
     if body is not None:
         json.loads(body)  # the documented body is valid JSON
-    status, answer = send(server, example.method, target, headers, body)
+    deadline = time.monotonic() + POLL_TIMEOUT_SECONDS
+    while True:
+        status, answer = send(server, example.method, target, headers, body)
+        try:
+            check(example, status, answer, values)
+            break
+        except AssertionError:
+            if not example.poll or time.monotonic() > deadline:
+                raise
+            time.sleep(POLL_SECONDS)
+    STATE["failed"] = None
+
+
+def check(example: Example, status: int, answer, values: dict[str, str]) -> None:
     assert status == example.status, f"{example.label}: got {status}: {answer}"
     if example.code:
         assert answer["error"]["code"] == example.code, answer
@@ -234,7 +259,6 @@ def test_example(server, example: Example):
         values[name] = str(lookup(answer, path))
     if example.response is not None:
         contained(json.loads(example.response), answer, values)
-    STATE["failed"] = None
 
 
 # -- the reference covers the API ---------------------------------------------------------
@@ -262,9 +286,49 @@ def test_the_error_table_names_every_error_code():
     assert not missing, f"SKILL.md's error table lacks {missing}"
 
 
+def _endpoint_of(example: Example):
+    """The endpoint an example calls (a literal route such as /tasks/available wins over a
+    template such as /tasks/{task_id}); None for a full URL."""
+    from chalicelib.api.endpoints import ENDPOINTS
+
+    path = example.target.split("?")[0]
+    matches = [e for e in ENDPOINTS if e.method == example.method and re.fullmatch(
+        re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(e.path)), path)]
+    return min(matches, key=lambda e: e.path.count("{"), default=None)
+
+
+def test_examples_send_an_idempotency_key_exactly_where_it_is_accepted():
+    """SKILL.md's rule: a key on every request that accepts one (the operations and the
+    creates), none elsewhere (it would be ignored, and teach a wrong habit)."""
+    wrong = []
+    for example in EXAMPLES:
+        endpoint = _endpoint_of(example)
+        if endpoint is None:
+            assert example.target.startswith("{"), f"{example.label}: no such endpoint"
+            continue
+        if endpoint.idempotent != ("Idempotency-Key" in example.headers):
+            wrong.append(f"{example.label} ({'needs' if endpoint.idempotent else 'takes no'} key)")
+    assert not wrong, wrong
+
+
+def test_the_idempotency_rule_lists_every_request_that_takes_a_key():
+    from chalicelib.api.endpoints import ENDPOINTS
+
+    text = SKILL.read_text(encoding="utf-8")
+    rule = text[text.index("**Idempotency-Key**"):text.index("- Prefer a tool?")]
+
+    def named(e) -> bool:
+        operation = e.path.rsplit("/", 1)[-1]
+        return (f"`{e.path}`" in rule or f"`{e.method} {e.path}`" in rule
+                or operation in OPERATIONS and f"`{operation}`" in rule)
+
+    missing = [f"{e.method} {e.path}" for e in ENDPOINTS if e.idempotent and not named(e)]
+    assert not missing, f"the Idempotency-Key rule in SKILL.md's Setup lacks {missing}"
+
+
 def test_frontmatter_and_length():
     text = SKILL.read_text(encoding="utf-8")
     front = text.split("---\n")[1]
     assert re.search(r"^name: chorus$", front, re.M)
     assert re.search(r"^description: ", front, re.M)
-    assert len(text.splitlines()) < 600, "SKILL.md is read in one go: keep it under 600 lines"
+    assert len(text.splitlines()) < 900, "SKILL.md is read in one go: keep it under 900 lines"

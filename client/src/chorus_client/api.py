@@ -6,7 +6,8 @@ by the automatic retries, so a retry after a timeout can never do the work twice
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -15,6 +16,7 @@ from chorus_client.bodies import (
     BreakdownRequest,
     CommitRecord,
     CompleteRequest,
+    DependencyCreate,
     ProjectCreate,
     ProjectUpdate,
     RefinementFlag,
@@ -27,11 +29,18 @@ from chorus_client.bodies import (
     WorkLogCreate,
 )
 from chorus_client.config import Settings
-from chorus_client.errors import LockLostError, NotFoundError
+from chorus_client.errors import LockLostError, NotFoundError, UnavailableError
 from chorus_client.resources import (
+    AgentActivity,
     Breakdown,
     Commit,
+    Dependencies,
+    Dependency,
+    Event,
     Health,
+    HistoryPoint,
+    ImportUpload,
+    Job,
     Lock,
     Page,
     Project,
@@ -42,7 +51,10 @@ from chorus_client.resources import (
     WorkLogEntry,
 )
 from chorus_client.transport import Sender, new_idempotency_key
-from chorus_client.vocabulary import LockPurpose, Operation, QueueSort, Status, TaskType
+from chorus_client.vocabulary import EventKind, LockPurpose, Operation, QueueSort, Status, TaskType
+
+ACCEPTED = 202
+"""The status of a request that started (or found) a background job; its body is the Job."""
 
 ItemT = TypeVar("ItemT")
 
@@ -77,8 +89,11 @@ class ChorusClient:
 
     def _create(self, path: str, body: dict[str, Any], idempotency_key: str | None) -> Any:
         """POST with an Idempotency-Key, so its retries replay instead of writing again."""
+        return self._create_response(path, body, idempotency_key).json()
+
+    def _create_response(self, path: str, body: dict[str, Any], idempotency_key: str | None) -> httpx.Response:
         key = idempotency_key or new_idempotency_key()
-        return self._sender.send("POST", path, json=body, retry_safe=True, idempotency_key=key).json()
+        return self._sender.send("POST", path, json=body, retry_safe=True, idempotency_key=key)
 
     def _operation_body(self, body: Any) -> dict[str, Any]:
         return {"caller_label": self.settings.require_agent(), **body.payload()}
@@ -130,12 +145,37 @@ class ChorusClient:
     def export_project_markdown(self, project_id: str) -> str:
         return self._read(f"/projects/{project_id}/export", {"format": "markdown"}).text
 
+    def download(self, url: str) -> bytes:
+        """The body behind a short-lived `download_url` (an export over 6 MB)."""
+        with httpx.Client(timeout=max(self.settings.timeout_seconds, 120.0)) as storage:
+            try:
+                response = storage.get(url)
+            except httpx.TransportError as exc:
+                raise UnavailableError("DOWNLOAD_FAILED", f"GET of the download URL failed: {exc!r}") from exc
+        if not response.is_success:
+            raise UnavailableError("DOWNLOAD_FAILED", f"GET of the download URL answered {response.status_code}")
+        return response.content
+
     def import_project(self, export: dict[str, Any], *, idempotency_key: str | None = None) -> ProjectDetail:
+        """Import an export sent inline (up to 6 000 000 bytes): a new project, at once."""
         return ProjectDetail.model_validate(self._create("/projects/import", export, idempotency_key))
 
-    def create_import_upload(self) -> dict[str, Any]:
-        """`{upload_id, upload_url, expires_at}` for an import over 6 MB."""
-        return self._sender.send("POST", "/projects/import-uploads", retry_safe=False).json()
+    def create_import_upload(self) -> ImportUpload:
+        """A short-lived URL to PUT an import larger than 6 MB to, and the id that names it."""
+        return ImportUpload.model_validate(
+            self._sender.send("POST", "/projects/import-uploads", retry_safe=False).json()
+        )
+
+    def upload_import(self, document: bytes) -> ImportUpload:
+        """Put an export (JSON bytes) where the server can import it from: then `import_upload`."""
+        upload = self.create_import_upload()
+        self._sender.upload(upload.upload_url, document, content_type="application/json")
+        return upload
+
+    def import_upload(self, upload_id: str, *, idempotency_key: str | None = None) -> Job:
+        """Start importing an uploaded export: always a background job (`wait_for_job` follows it)."""
+        body = {"upload_id": upload_id}
+        return Job.model_validate(self._create("/projects/import", body, idempotency_key))
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -152,8 +192,10 @@ class ChorusClient:
         response = self._sender.send("PUT", f"/tasks/{task_id}", json=body.payload(), retry_safe=True)
         return Task.model_validate(response.json())
 
-    def delete_task(self, task_id: str) -> None:
-        self._sender.send("DELETE", f"/tasks/{task_id}", retry_safe=False)
+    def delete_task(self, task_id: str) -> Job | None:
+        """Delete a task and its subtree: None when done at once, the Job when over 2 000 tasks (202)."""
+        response = self._sender.send("DELETE", f"/tasks/{task_id}", retry_safe=False)
+        return Job.model_validate(response.json()) if response.status_code == ACCEPTED else None
 
     def get_tree(self, task_id: str, *, depth: int | None = None) -> TaskTree:
         return TaskTree.model_validate(self._read(f"/tasks/{task_id}/tree", {"depth": depth}).json())
@@ -165,9 +207,12 @@ class ChorusClient:
         params = {"include_commits": include_commits, "max_bytes": max_bytes}
         return TaskContext.model_validate(self._read(f"/tasks/{task_id}/context", params).json())
 
-    def set_status(self, task_id: str, status: Status) -> Task:
+    def set_status(self, task_id: str, status: Status) -> Task | Job:
+        """The task as changed, or (a cancel reaching over 2 000 tasks) the Job doing it (202)."""
         body = StatusChange(status=status).payload()
         response = self._sender.send("PATCH", f"/tasks/{task_id}/status", json=body, retry_safe=True)
+        if response.status_code == ACCEPTED:
+            return Job.model_validate(response.json())
         return Task.model_validate(response.json())
 
     def reorder(self, task_id: str, position: int) -> Task:
@@ -249,6 +294,61 @@ class ChorusClient:
         response = self._read(f"/tasks/{task_id}/commits", {"limit": limit, "offset": offset})
         return self._page(response, Commit.model_validate)
 
+    # -- dependencies ------------------------------------------------------------------------
+
+    def add_dependency(self, task_id: str, body: DependencyCreate, *, idempotency_key: str | None = None) -> Dependency:
+        """`task_id` waits for `body.blocker_id`; an edge already there comes back with `existed` true."""
+        payload = self._with_author(body.payload())
+        response = self._create_response(f"/tasks/{task_id}/dependencies", payload, idempotency_key)
+        dependency = Dependency.model_validate(response.json())
+        dependency._existed = response.status_code == 200
+        return dependency
+
+    def remove_dependency(self, task_id: str, blocker_id: str) -> None:
+        """`task_id` no longer waits for `blocker_id` (NotFoundError when it did not)."""
+        params = {"author": self.settings.agent}
+        self._sender.send("DELETE", f"/tasks/{task_id}/dependencies/{blocker_id}", params=params, retry_safe=False)
+
+    def list_dependencies(self, task_id: str) -> Dependencies:
+        return Dependencies.model_validate(self._read(f"/tasks/{task_id}/dependencies").json())
+
+    # -- jobs, activity, history -------------------------------------------------------------
+
+    def get_job(self, job_id: str) -> Job:
+        return Job.model_validate(self._read(f"/jobs/{job_id}").json())
+
+    def activity(
+        self,
+        project_id: str,
+        *,
+        task_id: str | None = None,
+        actor: str | None = None,
+        kinds: Sequence[EventKind] | None = None,
+        since: datetime | str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Page[Event]:
+        """The project's events, newest first; `since` is inclusive (a datetime without tzinfo is UTC)."""
+        params = {
+            "task_id": task_id,
+            "actor": actor,
+            "kind": list(kinds) if kinds else None,
+            "since": _timestamp(since),
+            "limit": limit,
+            "offset": offset,
+        }
+        return self._page(self._read(f"/projects/{project_id}/activity", params), Event.model_validate)
+
+    def history(self, project_id: str, *, days: int | None = None) -> list[HistoryPoint]:
+        """One point per UTC day, oldest first, ending today."""
+        response = self._read(f"/projects/{project_id}/history", {"days": days})
+        return [HistoryPoint.model_validate(item) for item in response.json()]
+
+    def agents(self, project_id: str, *, hours: int | None = None) -> list[AgentActivity]:
+        """Who wrote to the project in the last `hours` (or holds a lock in it now), latest first."""
+        response = self._read(f"/projects/{project_id}/agents", {"hours": hours})
+        return [AgentActivity.model_validate(item) for item in response.json()]
+
     # -- queues ------------------------------------------------------------------------------
 
     def available(
@@ -304,6 +404,15 @@ class ChorusClient:
         if self.settings.agent and "author" not in payload:
             return {"author": self.settings.agent, **payload}
         return payload
+
+
+def _timestamp(value: datetime | str | None) -> str | None:
+    """A timestamp as the API reads it: ISO-8601 in UTC with a `Z`."""
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def all_items(fetch: Callable[[int], Page[ItemT]]) -> list[ItemT]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chorus_client.errors import InvalidRequestError
 from chorus_client.vocabulary import Status, TaskType, WorkLogOperation
@@ -124,6 +124,11 @@ class SubtaskSpec(Body):
     context: Text | None = Field(None, description="What an agent needs to know to start it.")
     priority: Priority | None = None
     points: Points | None = None
+    after: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=49)] | None = Field(
+        None,
+        description="Indexes (0-based) of earlier subtasks in this same list that must be finished before this"
+        " one is implemented, e.g. [0] for the first. Only earlier ones, each once.",
+    )
 
 
 class BreakdownRequest(OperationBody):
@@ -131,6 +136,18 @@ class BreakdownRequest(OperationBody):
 
     subtasks: Annotated[list[SubtaskSpec], Field(min_length=1, max_length=50)]
     parent_description_update: Text | None = Field(None, description="New description for the parent.")
+
+    @model_validator(mode="after")
+    def _after_names_earlier_subtasks(self) -> Self:
+        """`after` may name only earlier subtasks, each once (SPEC section 4), as the server checks."""
+        for index, subtask in enumerate(self.subtasks):
+            after = subtask.after or []
+            if any(earlier >= index for earlier in after):
+                allowed = f"0..{index - 1}" if index else "none: the first subtask cannot wait for another"
+                raise ValueError(f"subtasks[{index}].after may name only earlier subtasks ({allowed})")
+            if len(set(after)) != len(after):
+                raise ValueError(f"subtasks[{index}].after names a subtask twice")
+        return self
 
 
 class RefineRequest(OperationBody):
@@ -159,6 +176,13 @@ class CompleteRequest(OperationBody):
 class WorkLogCreate(Body):
     operation: WorkLogOperation
     content: NonBlank
+    author: Label | None = None
+
+
+class DependencyCreate(Body):
+    """The task waits for `blocker_id`: it is not implemented until the blocker is done or cancelled."""
+
+    blocker_id: Annotated[str, Field(min_length=1, max_length=255, description="The task to wait for.")]
     author: Label | None = None
 
 

@@ -81,6 +81,24 @@ class InvalidStateError(ChorusError):
     next_step = "The task's state does not allow this; re-read it (show) and see details for why."
 
 
+class InvalidDependencyError(InvalidStateError):
+    """The server refused a dependency (INVALID_DEPENDENCY); `reason` says why: cross_project, cycle, limit."""
+
+    NEXT_STEPS: ClassVar[dict[str, str]] = {
+        "cross_project": "A task can only wait for tasks of its own project; pick a blocker there.",
+        "cycle": "This edge would make a task wait for itself (through an ancestor, a descendant or a ring of"
+        " dependencies). Check both tasks' dependencies (deps show) and drop the edge or reverse it.",
+        "limit": "A task waits for at most 50 tasks and blocks at most 50. Remove an edge first, or make the"
+        " common parent wait instead.",
+    }
+    next_step = "The dependency is not allowed; details.reason says why."
+
+    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
+        super().__init__(code, message, **kwargs)
+        self.reason = str(self.details.get("reason") or "")
+        self.next_step = self.NEXT_STEPS.get(self.reason, type(self).next_step)
+
+
 class InvalidRequestError(ChorusError):
     """The request itself is wrong (VALIDATION_ERROR, MALFORMED_REQUEST, IDEMPOTENCY_KEY_REUSED...)."""
 
@@ -97,6 +115,18 @@ class UnavailableError(ChorusError):
     """Chorus could not answer now (5xx, RATE_LIMITED, unreachable), even after the client's retries."""
 
     next_step = "Chorus is unavailable; the client already retried. Wait, then repeat the same request."
+
+
+class UploadError(ChorusError):
+    """Object storage refused (or never answered) the PUT of a large import to its upload URL."""
+
+    next_step = "The upload URL is short-lived: run the import again, which asks for a fresh one."
+
+
+class JobTimeoutError(ChorusError):
+    """A background job was still running when the caller stopped waiting for it (it goes on)."""
+
+    next_step = "The job goes on in the background: wait for it again (job wait ID), or look later (job show ID)."
 
 
 class ConfigurationError(ChorusError):
@@ -117,6 +147,7 @@ ERRORS_BY_CODE: dict[str, type[ChorusError]] = {
     "INVALID_READINESS_STATE": InvalidStateError,
     "INVALID_STATUS_TRANSITION": InvalidStateError,
     "DEPTH_LIMIT_EXCEEDED": InvalidStateError,
+    "INVALID_DEPENDENCY": InvalidDependencyError,
     "VALIDATION_ERROR": InvalidRequestError,
     "MALFORMED_REQUEST": InvalidRequestError,
     "IDEMPOTENCY_KEY_REUSED": InvalidRequestError,
@@ -133,7 +164,7 @@ ERRORS_BY_CODE: dict[str, type[ChorusError]] = {
 }
 
 
-def error_from_envelope(status: int, body: Any, request_id: str | None) -> ChorusError:
+def error_from_envelope(status: int | None, body: Any, request_id: str | None) -> ChorusError:
     """The typed exception for a non-2xx answer; an unknown code, or no envelope, is typed by status."""
     envelope = body.get("error") if isinstance(body, dict) else None
     if not isinstance(envelope, dict):
@@ -150,7 +181,9 @@ def error_from_envelope(status: int, body: Any, request_id: str | None) -> Choru
     )
 
 
-def _error_type_for_status(status: int) -> type[ChorusError]:
+def _error_type_for_status(status: int | None) -> type[ChorusError]:
+    if status is None:
+        return ChorusError
     if status >= 500 or status == 429:
         return UnavailableError
     if status in (401, 403):

@@ -8,24 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import Field
 
 from chorus_client import claims
+from chorus_client.activity import recent_events
 from chorus_client.api import ChorusClient, all_items, project_trees
 from chorus_client.bodies import (
     Body,
     BreakdownRequest,
     CompleteRequest,
+    DependencyCreate,
     OperationBody,
     RefinementFlag,
     RefineRequest,
     SizeRequest,
     WorkLogCreate,
 )
+from chorus_client.dependencies import dependency_report
 from chorus_client.errors import InvalidRequestError
-from chorus_client.vocabulary import Operation, TaskType
+from chorus_client.vocabulary import EventKind, Operation, TaskType
 
 TaskId = Annotated[str, Field(description="The task's id (a UUID).")]
 ReleaseLock = Annotated[
@@ -44,6 +48,11 @@ Chorus holds this project's work as a tree of tasks. Each step is one atomic ope
 4. During long work call heartbeat(task_id) every third of the lock's ttl_seconds, or the lock expires.
 A LOCK_CONFLICT error means another agent won the task: claim another one, never wait for it.
 If you must stop early, release_lock(task_id); if a task is unclear, flag_for_refinement(task_id).
+Dependencies: a task that must wait for others is "blocked_by_dependencies" and stays out of the
+implementation queue until they are done; get_context's waiting_for and list_dependencies say what it
+waits for. add_dependency(task_id, blocker_id) makes one task wait for another; in break_down_task,
+a subtask's "after" lists earlier subtasks (by index) it must wait for. recent_activity shows what
+other agents did lately.
 """
 
 
@@ -120,6 +129,31 @@ class FlagArguments(RefinementFlag):
     task_id: TaskId
 
 
+class AddDependencyArguments(Arguments):
+    task_id: str = Field(description="The task that must wait (its id).")
+    blocker_id: str = Field(
+        description="The task it waits for: until that one is done (or cancelled), task_id is not implemented."
+    )
+
+
+class RemoveDependencyArguments(Arguments):
+    task_id: str = Field(description="The task that waits (its id).")
+    blocker_id: str = Field(description="The task it should no longer wait for.")
+
+
+class RecentActivityArguments(Arguments):
+    project_id: str = Field(description="The project whose activity to read.")
+    task_id: str | None = Field(None, description="Only this task's events (also after it was deleted).")
+    since: datetime | None = Field(
+        None,
+        description="Only events at or after this ISO-8601 timestamp, e.g. 2026-12-05T14:00:00Z (UTC if no offset).",
+    )
+    kinds: list[EventKind] | None = Field(
+        None, description='Only these kinds of event, e.g. ["completed", "lock_expired"].'
+    )
+    limit: Annotated[int, Field(ge=1, le=500, description="At most this many events, newest first.")] = 50
+
+
 BodyT = TypeVar("BodyT", bound=OperationBody)
 
 
@@ -187,7 +221,10 @@ def _get_context(client: ChorusClient, arguments: GetContextArguments) -> dict[s
     context = client.get_context(
         arguments.task_id, include_commits=arguments.include_commits, max_bytes=arguments.max_bytes
     )
-    return context.to_json()
+    result = context.to_json()
+    if context.task.waiting:
+        result["waiting_for"] = dependency_report(client, context.task).waiting_for()
+    return result
 
 
 def _size_task(client: ChorusClient, arguments: SizeTaskArguments) -> dict[str, Any]:
@@ -225,6 +262,51 @@ def _heartbeat(client: ChorusClient, arguments: TaskArguments) -> dict[str, Any]
 def _release_lock(client: ChorusClient, arguments: TaskArguments) -> dict[str, Any]:
     client.release_lock(arguments.task_id)
     return {"task_id": arguments.task_id, "released": True}
+
+
+def _add_dependency(client: ChorusClient, arguments: AddDependencyArguments) -> dict[str, Any]:
+    dependency = client.add_dependency(arguments.task_id, DependencyCreate.parse({"blocker_id": arguments.blocker_id}))
+    return {**dependency.to_json(), "already_existed": dependency.existed}
+
+
+def _remove_dependency(client: ChorusClient, arguments: RemoveDependencyArguments) -> dict[str, Any]:
+    client.remove_dependency(arguments.task_id, arguments.blocker_id)
+    return {"task_id": arguments.task_id, "blocker_id": arguments.blocker_id, "removed": True}
+
+
+def _list_dependencies(client: ChorusClient, arguments: TaskArguments) -> dict[str, Any]:
+    report = dependency_report(client, client.get_task(arguments.task_id), with_blocking=True)
+    return {
+        "task_id": report.task.id,
+        "readiness": report.task.readiness,
+        "waiting": report.task.waiting,
+        "waiting_for": report.waiting_for(),
+        "blocked_by": [_brief(task) for task in report.blocked_by],
+        "blocking": [_brief(task) for task in report.blocking or []],
+    }
+
+
+def _brief(task: Any) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "status": task.status,
+        "readiness": task.readiness,
+        "open": task.is_open,
+        "waiting": task.waiting,
+    }
+
+
+def _recent_activity(client: ChorusClient, arguments: RecentActivityArguments) -> dict[str, Any]:
+    events = recent_events(
+        client,
+        arguments.project_id,
+        limit=arguments.limit,
+        task_id=arguments.task_id,
+        kinds=arguments.kinds,
+        since=arguments.since,
+    )
+    return {"events": [event.to_json() for event in events]}
 
 
 TOOLS: tuple[ChorusTool[Any], ...] = (
@@ -319,5 +401,35 @@ TOOLS: tuple[ChorusTool[Any], ...] = (
         "Release your lock on a task without finishing the operation, so another agent can take it.",
         TaskArguments,
         _release_lock,
+    ),
+    ChorusTool(
+        "add_dependency",
+        "Make a task wait for another task of the same project: it is not offered for implementation until the"
+        " blocker is done or cancelled (sizing, breakdown and refinement go on). No lock needed. Refused with"
+        " INVALID_DEPENDENCY when it would make a task wait for itself (cycle), crosses projects, or passes 50.",
+        AddDependencyArguments,
+        _add_dependency,
+    ),
+    ChorusTool(
+        "remove_dependency",
+        "Stop a task waiting for another (remove the dependency). No lock needed.",
+        RemoveDependencyArguments,
+        _remove_dependency,
+    ),
+    ChorusTool(
+        "list_dependencies",
+        "What a task waits for and what waits for it, each with status and readiness; waiting_for lists the open"
+        " blockers holding it back now (also an ancestor's, which hold back everything below it).",
+        TaskArguments,
+        _list_dependencies,
+        read_only=True,
+    ),
+    ChorusTool(
+        "recent_activity",
+        "What happened in a project lately, newest first: tasks created, locks taken and lost, sizings,"
+        " breakdowns, completions, dependencies, by whom and when. Filter by task, kinds of event, or since.",
+        RecentActivityArguments,
+        _recent_activity,
+        read_only=True,
     ),
 )

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from chorus_client.vocabulary import LockPurpose, Status, TaskType, WorkLogOperation
+from chorus_client.vocabulary import OPEN_STATUSES, LockPurpose, Status, TaskType, WorkLogOperation
 
 
 class Resource(BaseModel):
@@ -83,6 +83,17 @@ class Task(Resource):
     readiness: str
     is_locked: bool
     lock: Lock | None = None
+    blocked_by: list[str] = []
+    """Ids of the tasks this one waits for (SPEC section 12), oldest edge first."""
+    open_blockers: int = 0
+    """How many of `blocked_by` are still todo or doing."""
+    waiting: bool = False
+    """True when this task or one of its ancestors has an open blocker: it cannot be implemented yet."""
+
+    @property
+    def is_open(self) -> bool:
+        """todo or doing: as a blocker, it still holds its dependents back."""
+        return self.status in OPEN_STATUSES
 
 
 class TaskTree(Task):
@@ -140,6 +151,118 @@ class TaskContext(Resource):
     stale_reasons: list[str]
     truncated: bool
     truncation: dict[str, Any] | None = None
+
+
+class Dependency(Resource):
+    """An edge: `task_id` waits for `blocker_id` (SPEC section 12)."""
+
+    task_id: str
+    blocker_id: str
+    created_at: datetime
+    author: str | None = None
+    _existed: bool = PrivateAttr(default=False)
+
+    @property
+    def existed(self) -> bool:
+        """True when the edge was already there (the server answered 200 and changed nothing)."""
+        return self._existed
+
+
+class Dependencies(Resource):
+    """A task's blockers and the tasks that wait for it, each a full Task, oldest edge first."""
+
+    blocked_by: list[Task]
+    blocking: list[Task]
+
+
+class WaitingOn(Resource):
+    """One open blocker that holds `task_id` back: one of the task's own (`holder` is the task), or an
+    ancestor's (`holder` is that ancestor: a waiting epic holds back every task below it)."""
+
+    task_id: str
+    holder: Task
+    blocker: Task
+
+    @property
+    def inherited(self) -> bool:
+        return self.holder.id != self.task_id
+
+
+class JobProgress(Resource):
+    done: int
+    total: int
+
+
+class JobError(Resource):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class Job(Resource):
+    """Background work (SPEC section 13): an import through an upload, or a cancel, delete or
+    dependency propagation too big for one request."""
+
+    id: str
+    kind: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    progress: JobProgress
+    result: dict[str, Any] | None = None
+    error: JobError | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+class ImportUpload(Resource):
+    """Where to PUT an import larger than 6 MB, and the id that names it afterwards."""
+
+    upload_id: str
+    upload_url: str
+    expires_at: datetime
+
+
+class Event(Resource):
+    """One thing that happened in a project (SPEC section 14); events outlive their task."""
+
+    id: str
+    project_id: str
+    task_id: str
+    task_name: str
+    kind: str
+    actor: str
+    at: datetime
+    summary: str
+    details: dict[str, Any] = {}
+
+
+class HistoryPoint(Resource):
+    """A project's counters at the end of one UTC day (today: now)."""
+
+    date: str
+    points_total: int
+    points_completed: int
+    tasks_total: int
+    tasks_done: int
+    events: int
+
+
+class AgentActivity(Resource):
+    """One actor seen in a project lately: when, how much, locks lost to expiry, locks held now."""
+
+    actor: str
+    last_seen_at: datetime | None = None
+    events: int
+    operations: int
+    locks_expired: int
+    live_locks: list[Lock] = []
 
 
 class Claim(Resource):

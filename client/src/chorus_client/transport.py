@@ -18,7 +18,7 @@ import httpx
 
 from chorus_client import __version__
 from chorus_client.config import Settings
-from chorus_client.errors import ChorusError, UnavailableError, error_from_envelope
+from chorus_client.errors import ChorusError, UnavailableError, UploadError, error_from_envelope
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 TRANSIENT_CONFLICTS = frozenset({"IDEMPOTENCY_IN_PROGRESS", "CONCURRENT_MODIFICATION"})
@@ -52,6 +52,33 @@ class Sender:
 
     def close(self) -> None:
         self._http.close()
+
+    def upload(self, url: str, content: bytes, content_type: str = "application/json") -> None:
+        """PUT `content` to a short-lived upload URL (object storage, not the API: it gets no token).
+
+        A PUT of the same bytes is safe to repeat, so timeouts and 5xx are retried like reads.
+        """
+        attempt = 1
+        with httpx.Client(timeout=max(self._http.timeout.read or 0, 120.0)) as storage:
+            while True:
+                try:
+                    response = storage.put(url, content=content, headers={"Content-Type": content_type})
+                except httpx.TransportError as exc:
+                    failure = UploadError("UPLOAD_FAILED", f"PUT to the upload URL failed: {exc!r}")
+                else:
+                    if response.is_success:
+                        return
+                    failure = UploadError(
+                        "UPLOAD_FAILED",
+                        f"PUT to the upload URL answered {response.status_code}: {response.text[:300]}",
+                        status=response.status_code,
+                    )
+                    if response.status_code not in TRANSIENT_STATUSES:
+                        raise failure
+                if attempt >= self._max_attempts:
+                    raise failure
+                self._sleep(self._backoff_seconds * 2 ** (attempt - 1))
+                attempt += 1
 
     def send(
         self,
@@ -94,7 +121,9 @@ def _is_transient(status: int, code: str) -> bool:
 
 
 def _query_value(value: Any) -> Any:
-    """Booleans as the SPEC's `true`/`false`, not Python's `True`."""
+    """Booleans as the SPEC's `true`/`false`, not Python's `True`; a list repeats the parameter."""
+    if isinstance(value, list | tuple):
+        return [_query_value(item) for item in value]
     return str(value).lower() if isinstance(value, bool) else value
 
 
