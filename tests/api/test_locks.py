@@ -421,3 +421,40 @@ def test_locks_with_an_unknown_project_is_404(api):
     assert_error(api.get(f"/locks?project_id={MISSING_ID}"), 404, "NOT_FOUND")
     assert_error(api.get("/locks?project_id=nope"), 404, "NOT_FOUND")
     assert_error(api.get("/locks?limit=0"), 422, "VALIDATION_ERROR")
+
+
+# -- what the messages tell an agent (issue 22) -----------------------------------------------
+def test_lock_required_says_where_the_task_stands(api, pid):
+    t = task(api, pid, "T", points=2)
+    lock(api, t["id"], "implementation")
+    ok(api.post(f"/tasks/{t['id']}/complete", {"caller_label": AGENT, "work_log_content": "x",
+                                               "release_lock": True}))
+    error = assert_error(api.post(f"/tasks/{t['id']}/complete", {
+        "caller_label": AGENT, "work_log_content": "again"}), 409, "LOCK_REQUIRED")
+    assert error["details"] == {"accepted_purposes": ["implementation"], "status": "done",
+                                "readiness": "ready"}
+    assert "re-read the task" in error["message"]
+
+
+def test_a_conflict_with_your_own_lock_says_to_release_it_first(api, pid):
+    t = task(api, pid, "T", points=9)
+    lock(api, t["id"], "refinement")
+    error = assert_error(api.post(f"/tasks/{t['id']}/lock", {
+        "caller_label": AGENT, "lock_purpose": "breakdown"}), 409, "LOCK_CONFLICT")
+    assert error["message"].startswith(f"You ({AGENT}) hold this task's refinement lock")
+    assert "release it first" in error["message"]
+    other = assert_error(api.post(f"/tasks/{t['id']}/lock", {
+        "caller_label": OTHER, "lock_purpose": "refinement"}), 409, "LOCK_CONFLICT")
+    assert other["message"] == (f"The task is locked by {AGENT} for refinement; "
+                                "take another task.")
+
+
+@pytest.mark.parametrize("purpose,article", [("implementation", "An"), ("sizing", "A"),
+                                             ("breakdown", "A")])
+def test_readiness_refusals_read_as_english(api, pid, purpose, article):
+    t = task(api, pid, "T")  # needs sizing
+    if purpose == "sizing":
+        t = task(api, pid, "Sized", points=2)
+    error = assert_error(api.post(f"/tasks/{t['id']}/lock", {
+        "caller_label": AGENT, "lock_purpose": purpose}), 422, "INVALID_READINESS_STATE")
+    assert error["message"].startswith(f"{article} {purpose} lock needs")
