@@ -4,10 +4,12 @@ import { createHashRouter, RouterProvider } from 'react-router';
 import { createApiClient } from './api/client';
 import { createQueryClient } from './api/queryClient';
 import { ServicesProvider, type Services } from './api/services';
+import { JobsTray } from './components/JobsTray';
 import { Toasts } from './components/Toasts';
 import { TokenDialog } from './components/TokenDialog';
 import type { AppConfig } from './config';
 import { routes } from './routes';
+import { createJobStore } from './state/jobs';
 import { createSession } from './state/session';
 import { createToastStore } from './state/toasts';
 
@@ -20,7 +22,7 @@ export function createServices(config: AppConfig, fetchImpl?: typeof fetch): Ser
     onUnauthorized: () => session.tokenRequested.set(true),
     fetchImpl,
   });
-  return { api, session, toasts };
+  return { api, session, toasts, jobs: createJobStore() };
 }
 
 /**
@@ -34,6 +36,7 @@ export function App({ services }: { services: Services }) {
     <ServicesProvider services={services}>
       <QueryClientProvider client={queryClient}>
         <RouterProvider router={router} />
+        <JobsTray />
         <Toasts />
         <TokenDialog />
       </QueryClientProvider>

@@ -9,6 +9,8 @@ const ProjectsView = lazy(() => import('./views/projects/ProjectsView'));
 const KanbanView = lazy(() => import('./views/kanban/KanbanView'));
 const LockMonitorView = lazy(() => import('./views/locks/LockMonitorView'));
 const QueuesView = lazy(() => import('./views/queues/QueuesView'));
+const ActivityView = lazy(() => import('./views/activity/ActivityView'));
+const AgentsView = lazy(() => import('./views/agents/AgentsView'));
 
 function NotFound() {
   return <p className="p-6 text-sm">Nothing here. Go back to the projects.</p>;
@@ -27,6 +29,8 @@ export const routes: RouteObject[] = [
           { path: 'kanban', element: <KanbanView /> },
           { path: 'locks', element: <LockMonitorView /> },
           { path: 'queues', element: <QueuesView /> },
+          { path: 'activity', element: <ActivityView /> },
+          { path: 'agents', element: <AgentsView /> },
         ],
       },
       { path: '*', element: <NotFound /> },

@@ -76,7 +76,7 @@ describe('api client', () => {
 
   it('tells an inline export from a download link', async () => {
     const { api } = client({
-      'GET /projects/small/export': { body: { format_version: 1, project: {}, tasks: [] } },
+      'GET /projects/small/export': { body: { format_version: 2, project: {}, tasks: [] } },
       'GET /projects/big/export': { body: { download_url: 'https://s3/x', expires_at: 'soon', size_bytes: 7_000_000 } },
     });
     await expect(api.exportProject('small')).resolves.toMatchObject({ kind: 'inline' });
@@ -93,4 +93,30 @@ describe('api client', () => {
     expect(requests[0]?.url.search).toBe('?operation=sizing&project_id=p1&limit=20');
     expect(requests[1]?.url.search).toBe('?operation=breakdown&limit=20');
   });
+
+  it('tells a finished write from a job (202) for a cancel, a delete and an import', async () => {
+    const job = { id: 'j1', kind: 'cancel', status: 'running', progress: { done: 0, total: 2500 }, result: null, error: null };
+    const { api } = client({
+      'PATCH /tasks/small/status': { body: makeTask({ id: 'small', status: 'wont_do' }) },
+      'PATCH /tasks/big/status': { status: 202, body: job, headers: { Location: '/jobs/j1' } },
+      'DELETE /tasks/small': { status: 204 },
+      'DELETE /tasks/big': { status: 202, body: { ...job, kind: 'delete' } },
+      'POST /projects/import': { status: 202, body: { ...job, kind: 'import' } },
+    });
+    await expect(api.setStatus('small', 'wont_do')).resolves.toMatchObject({ kind: 'done', value: { id: 'small', status: 'wont_do' } });
+    await expect(api.setStatus('big', 'wont_do')).resolves.toEqual({ kind: 'job', job });
+    await expect(api.deleteTask('small')).resolves.toEqual({ kind: 'done', value: undefined });
+    await expect(api.deleteTask('big')).resolves.toMatchObject({ kind: 'job', job: { kind: 'delete' } });
+    await expect(api.importProject({ upload_id: 'u1' })).resolves.toMatchObject({ kind: 'job', job: { kind: 'import' } });
+  });
+
+  it('asks for activity with repeated kinds, and reads the next offset of a page', async () => {
+    const { api, requests } = client({
+      'GET /projects/p1/activity': (req) => (req.url.searchParams.get('offset') === '0' ? { body: [], headers: { 'X-Next-Offset': '50' } } : { body: [] }),
+    });
+    await expect(api.listActivity('p1', { actor: 'agent-1', kinds: ['sized', 'note'], taskId: '' }, 0, 50)).resolves.toEqual({ items: [], next: 50 });
+    expect(requests[0]?.url.search).toBe('?actor=agent-1&kind=sized&kind=note&offset=0&limit=50');
+    await expect(api.listActivity('p1', {}, 50, 50)).resolves.toEqual({ items: [], next: null });
+  });
 });
+

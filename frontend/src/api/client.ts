@@ -1,6 +1,14 @@
 // The one module that talks to the Chorus API. Every endpoint the UI uses is a typed method here.
 import type {
+  Accepted,
+  ActivityEvent,
+  ActivityFilter,
+  Agent,
   Commit,
+  Dependencies,
+  Dependency,
+  HistoryPoint,
+  Job,
   ExportLink,
   ImportUpload,
   Lock,
@@ -41,7 +49,7 @@ export interface ClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-type Query = Record<string, string | number | boolean | undefined | null>;
+type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
 
 interface RequestOptions {
   method?: string;
@@ -83,7 +91,10 @@ export function createApiClient(options: ClientOptions) {
   function url(path: string, query?: Query): string {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== null) params.set(key, String(value));
+      if (value === undefined || value === null) continue;
+      // A list is a repeated parameter (?kind=a&kind=b).
+      if (Array.isArray(value)) value.forEach((item: string) => params.append(key, item));
+      else params.set(key, String(value));
     }
     const qs = params.toString();
     return `${base}${path}${qs ? `?${qs}` : ''}`;
@@ -121,6 +132,26 @@ export function createApiClient(options: ClientOptions) {
     await send(path, opts);
   }
 
+  /** A 202 carries a Job (SPEC §13); any other success is the finished write. */
+  async function accepted<T>(path: string, opts: RequestOptions, read: (response: Response) => Promise<T>): Promise<Accepted<T>> {
+    const response = await send(path, opts);
+    if (response.status === 202) return { kind: 'job', job: (await response.json()) as Job };
+    return { kind: 'done', value: await read(response) };
+  }
+
+  /** One page of a list: its items and the offset of the next page (X-Next-Offset), or null at the end. */
+  async function page<T>(path: string, query: Query): Promise<{ items: T[]; next: number | null }> {
+    const response = await send(path, { query });
+    const next = response.headers.get('X-Next-Offset');
+    return { items: (await response.json()) as T[], next: next === null ? null : Number(next) };
+  }
+
+  const activityQuery = (filter: Partial<ActivityFilter>): Query => ({
+    actor: filter.actor || undefined,
+    kind: filter.kinds && filter.kinds.length > 0 ? filter.kinds : undefined,
+    task_id: filter.taskId || undefined,
+  });
+
   /** Follows X-Next-Offset until the list ends. */
   async function all<T>(path: string, query: Query = {}): Promise<T[]> {
     const items: T[] = [];
@@ -154,7 +185,9 @@ export function createApiClient(options: ClientOptions) {
     },
     exportMarkdown: async (id: string): Promise<string> =>
       (await send(`/projects/${id}/export`, { query: { format: 'markdown' } })).text(),
-    importProject: (snapshot: unknown) => json<ProjectDetail>('/projects/import', { method: 'POST', body: snapshot }),
+    /** Inline imports answer 201 with the project; an import through an upload answers 202 with a Job. */
+    importProject: (snapshot: unknown) =>
+      accepted('/projects/import', { method: 'POST', body: snapshot }, (r) => r.json() as Promise<ProjectDetail>),
     createImportUpload: () => json<ImportUpload>('/projects/import-uploads', { method: 'POST' }),
     /** PUT of a large export to the object-storage URL handed out by createImportUpload. */
     uploadImport: async (uploadUrl: string, text: string): Promise<void> => {
@@ -174,9 +207,11 @@ export function createApiClient(options: ClientOptions) {
     createSubtask: (parentId: string, body: NewTask) =>
       json<Task>(`/tasks/${parentId}/subtasks`, { method: 'POST', body }),
     updateTask: (id: string, body: TaskUpdate) => json<Task>(`/tasks/${id}`, { method: 'PUT', body }),
-    deleteTask: (id: string) => none(`/tasks/${id}`, { method: 'DELETE' }),
+    /** 204, or 202 with a Job when the subtree has more than 2 000 tasks. */
+    deleteTask: (id: string) => accepted(`/tasks/${id}`, { method: 'DELETE' }, async () => undefined),
+    /** 200 with the task, or 202 with a Job when a cancel reaches more than 2 000 tasks. */
     setStatus: (id: string, status: TaskStatus) =>
-      json<Task>(`/tasks/${id}/status`, { method: 'PATCH', body: { status } }),
+      accepted(`/tasks/${id}/status`, { method: 'PATCH', body: { status } }, (r) => r.json() as Promise<Task>),
     reorder: (id: string, position: number) =>
       json<Task>(`/tasks/${id}/reorder`, { method: 'PATCH', body: { position } }),
     forceReleaseLock: (taskId: string, callerLabel: string) =>
@@ -186,6 +221,36 @@ export function createApiClient(options: ClientOptions) {
     listWorkLog: (id: string) => all<WorkLogEntry>(`/tasks/${id}/work-log`),
     listCommits: (id: string) => all<Commit>(`/tasks/${id}/commits`),
     getContext: (id: string) => json<TaskContext>(`/tasks/${id}/context`),
+
+    listDependencies: (id: string) => json<Dependencies>(`/tasks/${id}/dependencies`),
+    addDependency: (id: string, blockerId: string, author: string) =>
+      json<Dependency>(`/tasks/${id}/dependencies`, { method: 'POST', body: { blocker_id: blockerId, author } }),
+    removeDependency: (id: string, blockerId: string, author: string) =>
+      none(`/tasks/${id}/dependencies/${blockerId}`, { method: 'DELETE', query: { author } }),
+
+    getJob: (id: string) => json<Job>(`/jobs/${id}`),
+
+    /** One page of the feed, newest first; offsets count from the newest event at the time of the request. */
+    listActivity: (projectId: string, filter: Partial<ActivityFilter>, offset: number, limit: number) =>
+      page<ActivityEvent>(`/projects/${projectId}/activity`, { ...activityQuery(filter), offset, limit }),
+    /** The events at or after `since` (inclusive), newest first: up to `max`, and whether more were left. */
+    listActivitySince: async (projectId: string, filter: Partial<ActivityFilter>, since: string, max: number) => {
+      const items: ActivityEvent[] = [];
+      let offset: number | null = 0;
+      while (offset !== null && items.length < max) {
+        const result: { items: ActivityEvent[]; next: number | null } = await page<ActivityEvent>(`/projects/${projectId}/activity`, {
+          ...activityQuery(filter),
+          since,
+          offset,
+          limit: PAGE_SIZE,
+        });
+        items.push(...result.items);
+        offset = result.next;
+      }
+      return { items, more: offset !== null };
+    },
+    getHistory: (projectId: string, days: number) => json<HistoryPoint[]>(`/projects/${projectId}/history`, { query: { days } }),
+    listAgents: (projectId: string, hours: number) => json<Agent[]>(`/projects/${projectId}/agents`, { query: { hours } }),
 
     listLocks: (projectId?: string) => all<Lock>('/locks', { project_id: projectId }),
     listInProgress: (projectId: string) => all<Task>(`/projects/${projectId}/in-progress`),

@@ -3,7 +3,7 @@
 import { useMemo } from 'react';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from './services';
-import type { LockPurpose, TaskTree } from './types';
+import type { Job, LockPurpose, TaskTree } from './types';
 import { indexTrees } from '../domain/tree';
 
 export const keys = {
@@ -21,6 +21,12 @@ export const keys = {
   workLog: (taskId: string) => ['task', taskId, 'work-log'] as const,
   commits: (taskId: string) => ['task', taskId, 'commits'] as const,
   context: (taskId: string) => ['task', taskId, 'context'] as const,
+  dependencies: (taskId: string) => ['task', taskId, 'dependencies'] as const,
+  /** Every activity feed of the project (any filter). */
+  activity: (projectId: string) => ['project', projectId, 'activity'] as const,
+  history: (projectId: string, days: number) => ['project', projectId, 'history', days] as const,
+  agents: (projectId: string) => ['project', projectId, 'agents'] as const,
+  job: (jobId: string) => ['job', jobId] as const,
 };
 
 export function useProjects() {
@@ -50,6 +56,7 @@ export function useProjectTree(projectId: string) {
     combine: (results) => ({
       data: results.map((r) => r.data),
       error: results.find((r) => r.error)?.error ?? null,
+      updatedAt: results.reduce((oldest, r) => Math.min(oldest, r.dataUpdatedAt), Number.POSITIVE_INFINITY),
     }),
   });
 
@@ -73,6 +80,8 @@ export function useProjectTree(projectId: string) {
     isPending: top.isPending,
     /** Top-level tasks whose subtree is still loading. */
     loadingRoots,
+    /** When the oldest part of what is shown was read (ms since the epoch; 0 before the list is in). */
+    updatedAt: Math.min(top.dataUpdatedAt, trees.updatedAt),
     error: top.error ?? trees.error,
     retry: () =>
       Promise.all([
@@ -130,5 +139,46 @@ export function useAvailable(operation: LockPurpose, projectId: string | null) {
     queryKey: keys.availableFor(operation, projectId),
     queryFn: () => api.listAvailable(operation, projectId, QUEUE_LIMIT),
     refetchInterval: MONITOR_REFRESH_MS,
+  });
+}
+
+export function useDependencies(taskId: string) {
+  const api = useApi();
+  return useQuery({ queryKey: keys.dependencies(taskId), queryFn: () => api.listDependencies(taskId) });
+}
+
+export const HISTORY_DAYS = 30;
+
+export function useHistory(projectId: string) {
+  const api = useApi();
+  return useQuery({ queryKey: keys.history(projectId, HISTORY_DAYS), queryFn: () => api.getHistory(projectId, HISTORY_DAYS) });
+}
+
+export const AGENT_HOURS = 24;
+export const AGENTS_REFRESH_MS = 5_000;
+
+/** Who worked on the project in the last 24 h (or holds a lock in it); polled every 5 s with `poll`. */
+export function useAgents(projectId: string, { poll }: { poll: boolean }) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.agents(projectId),
+    queryFn: () => api.listAgents(projectId, AGENT_HOURS),
+    refetchInterval: poll ? AGENTS_REFRESH_MS : false,
+  });
+}
+
+const JOB_POLL_MS = 1_000;
+
+/** A job, polled every second until it has finished (a finished job never changes again). */
+export function useJob(initial: Job) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.job(initial.id),
+    queryFn: () => api.getJob(initial.id),
+    initialData: initial,
+    initialDataUpdatedAt: 0,
+    staleTime: 0,
+    refetchInterval: (query) => (query.state.data?.status === 'running' ? JOB_POLL_MS : false),
+    refetchIntervalInBackground: true,
   });
 }

@@ -2,6 +2,12 @@ import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { ApiError } from './client';
 import type { ToastStore } from '../state/toasts';
 
+declare module '@tanstack/react-query' {
+  interface Register {
+    mutationMeta: { inlineErrors?: boolean };
+  }
+}
+
 /** Shows every failed read or write as a toast with the API's message and request id. */
 function reportError(toasts: ToastStore, error: unknown): void {
   if (error instanceof ApiError) {
@@ -16,7 +22,12 @@ function reportError(toasts: ToastStore, error: unknown): void {
 export function createQueryClient(toasts: ToastStore): QueryClient {
   return new QueryClient({
     queryCache: new QueryCache({ onError: (error) => reportError(toasts, error) }),
-    mutationCache: new MutationCache({ onError: (error) => reportError(toasts, error) }),
+    mutationCache: new MutationCache({
+      // A form that shows its own error (meta.inlineErrors) gets no toast.
+      onError: (error, _variables, _result, mutation) => {
+        if (!mutation.meta?.inlineErrors) reportError(toasts, error);
+      },
+    }),
     defaultOptions: {
       queries: {
         staleTime: 5_000,

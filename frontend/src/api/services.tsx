@@ -1,5 +1,6 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import type { ApiClient } from './client';
+import type { JobStore } from '../state/jobs';
 import type { Session } from '../state/session';
 import type { ToastStore } from '../state/toasts';
 
@@ -7,6 +8,8 @@ export interface Services {
   api: ApiClient;
   session: Session;
   toasts: ToastStore;
+  /** Background jobs being followed (the jobs tray). */
+  jobs: JobStore;
 }
 
 const ServicesContext = createContext<Services | null>(null);

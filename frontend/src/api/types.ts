@@ -7,6 +7,7 @@ export type Readiness =
   | 'blocked_by_children'
   | 'needs_sizing'
   | 'needs_breakdown'
+  | 'blocked_by_dependencies'
   | 'ready';
 export type LockPurpose = 'sizing' | 'breakdown' | 'refinement' | 'implementation';
 export type WorkLogOperation = LockPurpose | 'note';
@@ -18,6 +19,7 @@ export const READINESS: readonly Readiness[] = [
   'blocked_by_children',
   'needs_sizing',
   'needs_breakdown',
+  'blocked_by_dependencies',
   'ready',
 ];
 export const OPERATIONS: readonly LockPurpose[] = ['sizing', 'breakdown', 'refinement', 'implementation'];
@@ -101,6 +103,12 @@ export interface Task {
   readiness: Readiness;
   is_locked: boolean;
   lock: Lock | null;
+  /** Ids of the tasks this one waits for (SPEC §12), oldest edge first. */
+  blocked_by: string[];
+  /** How many of `blocked_by` are still open (todo/doing). */
+  open_blockers: number;
+  /** True when this task or an ancestor has an open blocker. */
+  waiting: boolean;
 }
 
 export interface TaskTree extends Task {
@@ -161,4 +169,95 @@ export interface ImportUpload {
   upload_id: string;
   upload_url: string;
   expires_at: string;
+}
+
+/** An edge: `task_id` waits for `blocker_id` (SPEC §12). */
+export interface Dependency {
+  task_id: string;
+  blocker_id: string;
+  created_at: string;
+  author: string;
+}
+
+export interface Dependencies {
+  blocked_by: Task[];
+  blocking: Task[];
+}
+
+export type JobKind = 'import' | 'cancel' | 'delete' | 'propagate';
+export type JobStatus = 'running' | 'succeeded' | 'failed';
+
+/** Work that outlives a request (SPEC §13): answered 202, polled at GET /jobs/{id}. */
+export interface Job {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  created_at: string;
+  updated_at: string;
+  progress: { done: number; total: number };
+  result: { project_id?: string; task_id?: string } | null;
+  error: { code: string; message: string; details: Record<string, unknown> } | null;
+}
+
+/** A write that either finished (200/201/204) or goes on as a Job (202). */
+export type Accepted<T> = { kind: 'done'; value: T } | { kind: 'job'; job: Job };
+
+export const EVENT_KINDS = [
+  'task_created',
+  'task_updated',
+  'task_deleted',
+  'status_changed',
+  'sized',
+  'broken_down',
+  'refined',
+  'completed',
+  'flagged',
+  'note',
+  'lock_acquired',
+  'lock_released',
+  'lock_forced',
+  'lock_expired',
+  'dependency_added',
+  'dependency_removed',
+  'commit_recorded',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** One change in a project's activity feed (SPEC §14). */
+export interface ActivityEvent {
+  id: string;
+  project_id: string;
+  task_id: string;
+  task_name: string;
+  kind: EventKind;
+  actor: string;
+  at: string;
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface ActivityFilter {
+  actor: string;
+  kinds: readonly EventKind[];
+  taskId: string;
+}
+
+/** The project's counters at the end of one UTC day (today: now). */
+export interface HistoryPoint {
+  date: string;
+  points_total: number;
+  points_completed: number;
+  tasks_total: number;
+  tasks_done: number;
+  events: number;
+}
+
+/** One actor of GET /projects/{id}/agents (an extension of the API, docs/decisions.md). */
+export interface Agent {
+  actor: string;
+  last_seen_at: string | null;
+  events: number;
+  operations: number;
+  locks_expired: number;
+  live_locks: Lock[];
 }

@@ -13,6 +13,7 @@ const READINESS_STYLE: Record<Readiness, string> = {
   blocked_by_children: 'bg-purple-50 text-purple-800 border-purple-300',
   needs_sizing: 'bg-orange-50 text-orange-800 border-orange-300',
   needs_breakdown: 'bg-red-50 text-red-800 border-red-300',
+  blocked_by_dependencies: 'bg-pink-50 text-pink-800 border-pink-300',
   ready: 'bg-emerald-50 text-emerald-800 border-emerald-300',
 };
 

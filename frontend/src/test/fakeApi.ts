@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { Lock, Task, TaskTree } from '../api/types';
+import type { ActivityEvent, Lock, Task, TaskTree } from '../api/types';
 
 export const API = 'http://api.test';
 
@@ -17,9 +17,23 @@ export interface FakeResponse {
   headers?: Record<string, string>;
 }
 
-type Route = FakeResponse | ((req: FakeRequest) => FakeResponse);
+type Route = FakeResponse | ((req: FakeRequest) => FakeResponse | Promise<FakeResponse>);
 
-/** A fetch that answers "METHOD /path" routes and records every request. Unknown routes get the SPEC 404 envelope. */
+/**
+ * What a project's newer reads answer unless a test says otherwise: no history, no events, no
+ * agents, no dependencies (so tests of other views need not list them).
+ */
+function defaultRoute(method: string, path: string): FakeResponse | undefined {
+  if (method !== 'GET') return undefined;
+  if (/^\/projects\/[^/]+\/(history|activity|agents)$/.test(path)) return { body: [] };
+  if (/^\/tasks\/[^/]+\/dependencies$/.test(path)) return { body: { blocked_by: [], blocking: [] } };
+  return undefined;
+}
+
+/**
+ * A fetch that answers "METHOD /path" routes and records every request; a route may answer
+ * later (a promise). Unknown routes get the SPEC 404 envelope.
+ */
 export function fakeFetch(routes: Record<string, Route>) {
   const requests: FakeRequest[] = [];
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -34,7 +48,12 @@ export function fakeFetch(routes: Record<string, Route>) {
     };
     requests.push(req);
     const route = routes[`${method} ${url.pathname}`];
-    const res: FakeResponse = route === undefined ? errorBody(404, 'NOT_FOUND', `no route ${method} ${url.pathname}`) : typeof route === 'function' ? route(req) : route;
+    const res: FakeResponse =
+      route === undefined
+        ? (defaultRoute(method, url.pathname) ?? errorBody(404, 'NOT_FOUND', `no route ${method} ${url.pathname}`))
+        : typeof route === 'function'
+          ? await route(req)
+          : route;
     const status = res.status ?? 200;
     return new Response(status === 204 ? null : JSON.stringify(res.body ?? null), {
       status,
@@ -81,6 +100,9 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     readiness: 'needs_sizing',
     is_locked: false,
     lock: null,
+    blocked_by: [],
+    open_blockers: 0,
+    waiting: false,
     ...overrides,
   };
 }
@@ -118,6 +140,25 @@ export const projectDetail = {
   points_total: 8,
   points_completed: 3,
   status_counts: { todo: 2, doing: 0, done: 1, wont_do: 0 },
-  readiness_counts: { needs_refinement: 0, blocked_by_children: 1, needs_sizing: 1, needs_breakdown: 0, ready: 0 },
+  readiness_counts: { needs_refinement: 0, blocked_by_children: 1, needs_sizing: 1, needs_breakdown: 0, blocked_by_dependencies: 0, ready: 0 },
   active_locks: 0,
 };
+
+/** Events are recent (the feed's polls look back a few minutes at most): number 1 is 100 s before the tests started. */
+const EVENT_BASE = Date.now() - 100_000;
+
+/** Event number `n` (a later `n` is a newer event, a second apart), about task t-login unless told otherwise. */
+export function makeEvent(n: number, overrides: Partial<ActivityEvent> = {}): ActivityEvent {
+  return {
+    id: `e${n}`,
+    project_id: 'p1',
+    task_id: 't-login',
+    task_name: 'Login',
+    kind: 'note',
+    actor: 'agent-1',
+    at: new Date(EVENT_BASE + n * 1000).toISOString(),
+    summary: `Event ${n}`,
+    details: {},
+    ...overrides,
+  };
+}

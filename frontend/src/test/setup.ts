@@ -1,6 +1,10 @@
 import '@testing-library/jest-dom/vitest';
 import { configure } from '@testing-library/react';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
+import { FakePlot } from './fakePlot';
+
+// jsdom has no canvas: the burn-up chart's uPlot is replaced by a stand-in that records what it was given.
+vi.mock('uplot', () => ({ default: FakePlot }));
 
 // The first render of a view imports its lazy chunk; on a busy 2-core machine that can take
 // seconds, so findBy* waits up to 5 s instead of 1 s.

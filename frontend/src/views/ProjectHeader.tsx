@@ -5,6 +5,7 @@ import { CountsChart } from '../components/CountsChart';
 import { ProgressBar } from '../components/ProgressBar';
 import { Loading } from '../components/Status';
 import { READINESS_LABEL, STATUS_LABEL } from '../domain/format';
+import { BurnupPanel } from './BurnupPanel';
 
 const STATUS_COLORS: Record<TaskStatus, string> = {
   todo: 'bg-slate-400',
@@ -18,6 +19,7 @@ const READINESS_COLORS: Record<Readiness, string> = {
   blocked_by_children: 'bg-purple-500',
   needs_sizing: 'bg-orange-500',
   needs_breakdown: 'bg-red-500',
+  blocked_by_dependencies: 'bg-pink-500',
   ready: 'bg-emerald-500',
 };
 
@@ -50,7 +52,9 @@ export function ProjectHeader({ projectId }: { projectId: string }) {
         counts={project.readiness_counts}
         labels={READINESS_LABEL}
         colors={READINESS_COLORS}
+        wide
       />
+      <BurnupPanel projectId={projectId} />
       <button type="button" className="btn self-center" onClick={() => void queryClient.invalidateQueries({ queryKey: keys.project(projectId) })}>
         Refresh
       </button>

@@ -11,6 +11,8 @@ const TABS = [
   { to: 'kanban', label: 'Kanban' },
   { to: 'locks', label: 'Lock monitor' },
   { to: 'queues', label: 'Queues' },
+  { to: 'activity', label: 'Activity' },
+  { to: 'agents', label: 'Agents' },
 ] as const;
 
 /** A project's header and tabs; the task slide-out opens over any tab. */

@@ -22,7 +22,16 @@ export function useTaskParam() {
       }),
     [setParams],
   );
-  return { taskId: params.get('task'), open, close };
+  /** A link target that opens `taskId` in the slide-out over the current view. */
+  const hrefFor = useCallback(
+    (taskId: string) => {
+      const next = new URLSearchParams(params);
+      next.set('task', taskId);
+      return { search: `?${next.toString()}` };
+    },
+    [params],
+  );
+  return { taskId: params.get('task'), open, close, hrefFor };
 }
 
 export function useProjectId(): string {

@@ -14,7 +14,7 @@ export function StatusButtons({ task }: { task: Task }) {
           type="button"
           className="btn"
           disabled={setStatus.isPending}
-          onClick={() => setStatus.mutate({ taskId: task.id, status: target })}
+          onClick={() => setStatus.mutate({ taskId: task.id, status: target, name: task.name })}
         >
           Move to {STATUS_LABEL[target]}
         </button>

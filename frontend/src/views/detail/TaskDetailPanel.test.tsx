@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { PointsBreakdown, Task } from '../../api/types';
-import { fakeFetch, makeLock, makeTask, projectDetail } from '../../test/fakeApi';
+import { fakeFetch, makeEvent, makeLock, makeTask, projectDetail } from '../../test/fakeApi';
 import { renderApp } from '../../test/renderApp';
 
 const breakdown: PointsBreakdown = {
@@ -117,6 +117,8 @@ describe('Task detail', () => {
     await user.click(within(confirm).getByRole('button', { name: 'Delete task' }));
     await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Doomed' })).not.toBeInTheDocument());
     expect(requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/tasks/del']);
+    const deletedAt = requests.findIndex((r) => r.method === 'DELETE');
+    expect(requests.slice(deletedAt).filter((r) => r.path.startsWith('/tasks/del')).map((r) => r.method), 'the deleted task is not read again').toEqual(['DELETE']);
     expect(await screen.findByText('No tasks yet. Add the first one above.')).toBeInTheDocument();
     expect(screen.queryByTestId('toast')).not.toBeInTheDocument();
   });
@@ -129,4 +131,25 @@ describe('Task detail', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
     expect(window.location.hash).toBe('#/projects/p1');
   });
+
+  it("shows the task's own history from the activity feed", async () => {
+    const { fetch, requests } = detailRoutes(makeTask({ id: 't-login', name: 'Login' }), {
+      'GET /projects/p1/activity': {
+        body: [
+          makeEvent(2, { kind: 'sized', actor: 'agent-9', summary: 'agent-9 sized “Login” at 4 points' }),
+          makeEvent(1, { kind: 'task_created', actor: 'ana', summary: 'ana created “Login”' }),
+        ],
+      },
+    });
+    renderApp('#/projects/p1?task=t-login', fetch);
+    const history = await screen.findByTestId('task-history');
+    const events = await within(history).findAllByTestId('event');
+    expect(events.map((e) => e.textContent)).toEqual([
+      expect.stringContaining('agent-9Sized'),
+      expect.stringContaining('anaCreated'),
+    ]);
+    expect(within(events[0]!).getByText('agent-9 sized “Login” at 4 points')).toBeInTheDocument();
+    expect(requests.find((r) => r.path === '/projects/p1/activity')?.url.searchParams.get('task_id')).toBe('t-login');
+  });
 });
+

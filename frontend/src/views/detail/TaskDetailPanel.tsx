@@ -6,12 +6,14 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Loading } from '../../components/Status';
 import { formatDateTime, TYPE_LABEL } from '../../domain/format';
 import { CommitsList } from './CommitsList';
+import { DependenciesSection } from './DependenciesSection';
 import { FreshnessSection } from './FreshnessSection';
 import { LockSection } from './LockSection';
 import { RefinementSection } from './RefinementSection';
 import { SizingSection } from './SizingSection';
 import { StatusButtons } from './StatusButtons';
 import { TaskEditForm } from './TaskEditForm';
+import { TaskHistory } from './TaskHistory';
 import { WorkLogTimeline } from './WorkLogTimeline';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -89,6 +91,9 @@ export default function TaskDetailPanel({ projectId, taskId, onClose }: TaskDeta
             <Section title="Lock">
               <LockSection projectId={projectId} taskName={data.name} lock={data.lock} />
             </Section>
+            <Section title="Dependencies">
+              <DependenciesSection task={data} />
+            </Section>
             <Section title="Sizing">
               {data.rolled_up_points !== null && (
                 <p className="mb-2 text-sm text-slate-600">
@@ -110,6 +115,9 @@ export default function TaskDetailPanel({ projectId, taskId, onClose }: TaskDeta
             <Section title="Work log">
               <WorkLogTimeline taskId={taskId} />
             </Section>
+            <Section title="History">
+              <TaskHistory projectId={projectId} taskId={taskId} />
+            </Section>
             <Section title="Commits">
               <CommitsList taskId={taskId} />
             </Section>
@@ -128,7 +136,7 @@ export default function TaskDetailPanel({ projectId, taskId, onClose }: TaskDeta
           busy={remove.isPending}
           onCancel={() => setConfirmingDelete(false)}
           onConfirm={() =>
-            remove.mutate(taskId, {
+            remove.mutate({ id: taskId, name: data.name }, {
               onSuccess: onClose,
               onSettled: () => setConfirmingDelete(false),
             })

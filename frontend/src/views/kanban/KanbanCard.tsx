@@ -1,12 +1,15 @@
 import type { DragEvent } from 'react';
 import type { TaskStatus, TaskTree } from '../../api/types';
 import { LockBadge, PointsBadge, ReadinessBadge } from '../../components/Badges';
+import { WaitingChip } from '../../components/WaitingChip';
+import type { TaskLookup } from '../../domain/waiting';
 import { STATUS_LABEL } from '../../domain/format';
 import { allowedTargets } from '../../domain/status';
 
 interface KanbanCardProps {
   task: TaskTree;
   parentName: string | null;
+  lookup: TaskLookup;
   onOpen: (taskId: string) => void;
   onMove: (task: TaskTree, status: TaskStatus) => void;
   onDragStart: (task: TaskTree, event: DragEvent) => void;
@@ -14,7 +17,7 @@ interface KanbanCardProps {
 }
 
 /** A task card: drag it to another column, or use its "Move to" menu from the keyboard. */
-export function KanbanCard({ task, parentName, onOpen, onMove, onDragStart, onDragEnd }: KanbanCardProps) {
+export function KanbanCard({ task, parentName, lookup, onOpen, onMove, onDragStart, onDragEnd }: KanbanCardProps) {
   return (
     <li
       draggable
@@ -31,6 +34,7 @@ export function KanbanCard({ task, parentName, onOpen, onMove, onDragStart, onDr
       <div className="flex flex-wrap gap-1">
         <PointsBadge points={task.effective_points} />
         <ReadinessBadge readiness={task.readiness} />
+        <WaitingChip task={task} lookup={lookup} />
         {task.lock && <LockBadge lock={task.lock} />}
       </div>
       <label className="flex items-center gap-1 text-xs text-slate-600">

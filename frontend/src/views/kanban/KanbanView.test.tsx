@@ -84,4 +84,15 @@ describe('Kanban', () => {
     await user.click(screen.getByLabelText('Leaf tasks only'));
     expect(screen.getByRole('button', { name: 'Parent epic' })).toBeInTheDocument();
   });
+
+  it('marks a card that waits for another task', async () => {
+    const blocker = makeTask({ id: 'schema', name: 'Schema', status: 'todo', position: 0 });
+    const waiting = makeTask({ id: 'api', name: 'API', position: 1, blocked_by: ['schema'], open_blockers: 1, waiting: true, readiness: 'blocked_by_dependencies' });
+    const { fetch } = fakeFetch({ 'GET /projects/p1': { body: projectDetail }, 'GET /projects/p1/tasks': { body: [blocker, waiting] } });
+    renderApp('#/projects/p1/kanban', fetch);
+    const card = (await screen.findAllByTestId('kanban-card')).find((c) => c.getAttribute('data-task-id') === 'api')!;
+    expect(within(card).getByTestId('waiting-chip')).toHaveAttribute('title', 'Waits for “Schema”.');
+    expect(within(card).getByText('Blocked by dependencies')).toBeInTheDocument();
+  });
 });
+

@@ -1,4 +1,4 @@
-import { useMemo, useState, type DragEvent } from 'react';
+import { useCallback, useMemo, useState, type DragEvent } from 'react';
 import { useSetStatus } from '../../api/mutations';
 import { useProjectTree } from '../../api/queries';
 import { STATUSES, type TaskStatus, type TaskTree } from '../../api/types';
@@ -18,6 +18,7 @@ export default function KanbanView() {
   const projectId = useProjectId();
   const { index, isPending, loadingRoots, error, retry } = useProjectTree(projectId);
   const { open } = useTaskParam();
+  const lookup = useCallback((id: string) => index.get(id)?.task, [index]);
   const setStatus = useSetStatus(projectId);
   const [leavesOnly, setLeavesOnly] = useState(true);
   const [text, setText] = useState('');
@@ -37,7 +38,7 @@ export default function KanbanView() {
   }, [index, leavesOnly, text]);
 
   const move = (task: TaskTree, status: TaskStatus) => {
-    if (task.status !== status) setStatus.mutate({ taskId: task.id, status });
+    if (task.status !== status) setStatus.mutate({ taskId: task.id, status, name: task.name });
   };
   const onDragStart = (task: TaskTree, event: DragEvent) => {
     event.dataTransfer.effectAllowed = 'move';
@@ -100,6 +101,7 @@ export default function KanbanView() {
                       key={task.id}
                       task={task}
                       parentName={task.parent_task_id ? (index.get(task.parent_task_id)?.task.name ?? null) : null}
+                      lookup={lookup}
                       onOpen={open}
                       onMove={move}
                       onDragStart={onDragStart}

@@ -11,7 +11,11 @@ export function ImportButton() {
     event.target.value = '';
     if (!file) return;
     const text = await file.text();
-    importProject.mutate(text, { onSuccess: (project) => void navigate(`/projects/${project.id}`) });
+    // An inline import is done at once; an import through an upload is a job the jobs tray follows.
+    importProject.mutate(
+      { text, fileName: file.name },
+      { onSuccess: (result) => result.kind === 'done' && void navigate(`/projects/${result.value.id}`) },
+    );
   };
   return (
     <label className="btn focus-within:outline-2 focus-within:outline-offset-2 focus-within:outline-blue-600">

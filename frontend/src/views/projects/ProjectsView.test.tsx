@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { errorBody, fakeFetch, project, projectDetail } from '../../test/fakeApi';
+import { errorBody, fakeFetch, project, projectDetail, type FakeResponse } from '../../test/fakeApi';
 import { renderApp } from '../../test/renderApp';
 
 describe('Projects view', () => {
@@ -89,4 +89,35 @@ describe('Projects view', () => {
     expect(screen.queryByTestId('toast')).not.toBeInTheDocument();
     await waitFor(() => expect(requests.at(-1)?.headers.Authorization).toBe('Bearer tok-1'));
   });
+
+  it('lists a project created while the first load of the list was still on its way', async () => {
+    // The first GET /projects answers only when the test says, with the list as it was before the create.
+    let answerFirstLoad: (response: FakeResponse) => void = () => undefined;
+    const firstLoad = new Promise<FakeResponse>((resolve) => (answerFirstLoad = resolve));
+    const created = { ...project, id: 'p2', name: 'Late bird' };
+    let projects: (typeof project)[] = [];
+    let loads = 0;
+    const { fetch, requests } = fakeFetch({
+      'GET /projects': () => (++loads === 1 ? firstLoad : { body: projects }),
+      'POST /projects': () => {
+        projects = [created];
+        return { status: 201, body: created };
+      },
+      'GET /projects/p2': { body: { ...projectDetail, ...created } },
+      'GET /projects/p2/tasks': { body: [] },
+    });
+    const { user } = renderApp('#/', fetch);
+    await user.type(await screen.findByLabelText('Project name'), 'Late bird');
+    await user.click(screen.getByRole('button', { name: 'Create project' }));
+    // Without cancelling the first load, TanStack would hand its (stale) answer to the refresh
+    // after the create instead of asking again.
+    const listReads = () => requests.filter((r) => r.method === 'GET' && r.path === '/projects').length;
+    await waitFor(() => expect(listReads(), 'the list is read again after the create').toBe(2));
+    answerFirstLoad({ body: [] });
+    await waitFor(() => expect(window.location.hash).toBe('#/projects/p2'));
+    await waitFor(() => expect(screen.getByTestId('project-name')).toHaveTextContent('Late bird'));
+    window.location.hash = '#/';
+    expect(await screen.findByRole('link', { name: 'Late bird' })).toBeInTheDocument();
+  });
 });
+

@@ -1,7 +1,9 @@
 import type { DragEvent, KeyboardEvent } from 'react';
 import { LockBadge, PointsBadge, ReadinessBadge, StatusBadge } from '../../components/Badges';
+import { WaitingChip } from '../../components/WaitingChip';
 import { TYPE_LABEL } from '../../domain/format';
 import type { FlatRow } from '../../domain/tree';
+import type { TaskLookup } from '../../domain/waiting';
 
 export type DropState = 'none' | 'before' | 'after';
 
@@ -11,6 +13,8 @@ interface TreeRowProps {
   loadingChildren: boolean;
   canReorder: boolean;
   dropState: DropState;
+  /** Names the blockers in the "waits for" chip. */
+  lookup: TaskLookup;
   onToggle: (row: FlatRow) => void;
   onOpen: (taskId: string) => void;
   onAddSubtask: (row: FlatRow) => void;
@@ -26,7 +30,7 @@ interface TreeRowProps {
 
 /** One task in the tree: toggle, drag handle, name (opens the detail), badges, add-subtask. */
 export function TreeRow(props: TreeRowProps) {
-  const { row, loadingChildren, canReorder, dropState, onToggle, onOpen, onAddSubtask, onMoveBy, onNavigate } = props;
+  const { row, loadingChildren, canReorder, dropState, lookup, onToggle, onOpen, onAddSubtask, onMoveBy, onNavigate } = props;
   const { task } = row;
 
   const arrows = (action: (row: FlatRow, delta: -1 | 1) => void) => (event: KeyboardEvent) => {
@@ -95,6 +99,7 @@ export function TreeRow(props: TreeRowProps) {
       <span className="hidden text-xs text-slate-500 md:inline">{TYPE_LABEL[task.task_type]}</span>
       <StatusBadge status={task.status} />
       <ReadinessBadge readiness={task.readiness} />
+      <WaitingChip task={task} lookup={lookup} />
       <PointsBadge points={task.effective_points} />
       {task.lock && <LockBadge lock={task.lock} />}
       <button

@@ -141,4 +141,23 @@ describe('Task tree', () => {
     renderApp('#/projects/p1', fetch);
     expect(await screen.findByText('No tasks yet. Add the first one above.')).toBeInTheDocument();
   });
+
+  it('shows a "waits for" chip naming the open blockers, and says when an ancestor waits', async () => {
+    const backfill = makeTask({ id: 'backfill', name: 'Backfill', status: 'doing', position: 0 });
+    const step = makeTask({ id: 'step', name: 'Switch DNS', parent_task_id: 'cut', depth: 1, waiting: true, readiness: 'blocked_by_dependencies' });
+    const cut = makeTree(makeTask({ id: 'cut', name: 'Cut-over', position: 1, blocked_by: ['backfill'], open_blockers: 1, waiting: true, readiness: 'blocked_by_children' }), [makeTree(step)]);
+    const { fetch } = projectWith([makeTree(backfill), cut]);
+    const { user } = renderApp('#/projects/p1', fetch);
+    await screen.findByText('Switch DNS');
+    const chipOf = (index: number) => within(screen.getAllByTestId('tree-row')[index]!).queryByTestId('waiting-chip');
+    expect(chipOf(0)).toBeNull();
+    expect(chipOf(1)).toHaveTextContent(/^waits for 1/);
+    expect(chipOf(1)).toHaveAttribute('title', 'Waits for “Backfill”.');
+    expect(chipOf(2)).toHaveTextContent(/^waits \(ancestor\)/);
+    expect(chipOf(2)).toHaveAttribute('title', 'An ancestor, “Cut-over”, waits for “Backfill”.');
+    // The readiness filter knows the sixth readiness.
+    await user.selectOptions(screen.getByLabelText('Readiness'), 'blocked_by_dependencies');
+    await waitFor(() => expect(rowNames()).toEqual(['Cut-over', 'Switch DNS']));
+  });
 });
+

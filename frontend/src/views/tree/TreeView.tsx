@@ -17,7 +17,8 @@ const ROW_HEIGHT = 36;
 /** The project's task tree: virtualized, filterable, reorderable by drag or keyboard. */
 export default function TreeView() {
   const projectId = useProjectId();
-  const { roots, isPending, loadingRoots, error, retry } = useProjectTree(projectId);
+  const { roots, index, isPending, loadingRoots, error, retry } = useProjectTree(projectId);
+  const lookup = useCallback((id: string) => index.get(id)?.task, [index]);
   const { open } = useTaskParam();
   const createTask = useCreateTask(projectId);
   const reorder = useReorder(projectId);
@@ -197,6 +198,7 @@ export default function TreeView() {
                       loadingChildren={loadingRoots.has(item.row.task.id)}
                       canReorder={canReorder}
                       dropState={dropStateOf(item.row)}
+                      lookup={lookup}
                       onToggle={toggle}
                       onOpen={open}
                       onAddSubtask={startAdding}

@@ -1,14 +1,18 @@
 // Direct API calls the scenarios make "as an agent".
 export class ApiCallError extends Error {
-  constructor(status, body) {
+  constructor(
+    readonly status: number,
+    readonly body: any,
+  ) {
     super(`HTTP ${status}: ${JSON.stringify(body)}`);
-    this.status = status;
-    this.body = body;
   }
 }
 
-export function apiClient(base) {
-  async function call(method, path, body) {
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export function apiClient(base: string) {
+  /** Answers the parsed JSON body (any: the scenarios read the fields they check); throws ApiCallError unless 2xx. */
+  async function call(method: string, path: string, body?: unknown): Promise<any> {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
@@ -19,7 +23,7 @@ export function apiClient(base) {
     if (!response.ok) throw new ApiCallError(response.status, data);
     return data;
   }
-  const dims = (scores, why) =>
+  const dims = (scores: number[], why: string) =>
     Object.fromEntries(
       ['scope_clarity', 'decision_points', 'context_window_demand', 'verification_complexity', 'domain_specificity'].map((d, i) => [
         d,
@@ -28,10 +32,10 @@ export function apiClient(base) {
     );
   return {
     call,
-    get: (path) => call('GET', path),
-    post: (path, body) => call('POST', path, body),
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown) => call('POST', path, body),
     /** Takes a sizing lock and sizes the task with the given five scores (SPEC §4), releasing the lock. */
-    async size(taskId, scores, agent = 'e2e-sizer') {
+    async size(taskId: string, scores: number[], agent = 'e2e-sizer') {
       await call('POST', `/tasks/${taskId}/lock`, { caller_label: agent, lock_purpose: 'sizing' });
       return call('POST', `/tasks/${taskId}/size`, {
         caller_label: agent,
@@ -42,7 +46,7 @@ export function apiClient(base) {
         release_lock: true,
       });
     },
-    async breakdown(taskId, subtasks, agent = 'e2e-seeder') {
+    async breakdown(taskId: string, subtasks: object[], agent = 'e2e-seeder') {
       await call('POST', `/tasks/${taskId}/lock`, { caller_label: agent, lock_purpose: 'breakdown' });
       return call('POST', `/tasks/${taskId}/breakdown`, {
         caller_label: agent,
@@ -51,9 +55,9 @@ export function apiClient(base) {
         release_lock: true,
       });
     },
-    async treeNames(taskId) {
+    async treeNames(taskId: string): Promise<string[]> {
       const tree = await call('GET', `/tasks/${taskId}/tree`);
-      return tree.children.map((c) => c.name);
+      return tree.children.map((c: { name: string }) => c.name);
     },
   };
 }
