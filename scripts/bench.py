@@ -461,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     scales = [int(s) for s in args.scales.split(",") if s]
     cascades = [int(s) for s in args.cascades.split(",") if s]
     imports = [int(s) for s in args.imports.split(",") if s]
+    os.environ.setdefault("CHORUS_DYNAMODB_HEAP", "8g")  # every scale stays in memory
     database = dynamodb_local.start(None)
     os.environ.update(database.environment())
     os.environ["CHORUS_AUTH"] = "off"
