@@ -18,10 +18,12 @@ def check_identity(caller: Caller, label: str | None) -> None:
 
 
 def default_author(caller: Caller, author: str | None, fallback: str) -> str:
+    """The author a request names, else `fallback`; a token's label stands in for
+    `anonymous` (admin tokens too: the feed and the notes then agree on who acted)."""
     if author is not None:
         check_identity(caller, author)
         return author
-    if caller.role == "agent" and caller.label is not None and fallback == "anonymous":
+    if caller.label is not None and fallback == "anonymous":
         return caller.label
     return fallback
 

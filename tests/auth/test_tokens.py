@@ -106,6 +106,21 @@ def test_a_log_without_author_is_signed_with_the_token_label(as_):
     assert [e["author"] for e in claude.get(f"/tasks/{task['id']}/work-log").data] == ["claude"]
 
 
+def test_an_admin_token_signs_with_its_label_too_where_no_author_is_given(as_):
+    """The notes of a dependency and the feed's actor name the same admin."""
+    admin = as_("admin")
+    project, blocker = _task(admin)
+    waiter = admin.post(f"/projects/{project['id']}/tasks",
+                        {"name": "W", "task_type": "bug"}).data
+    added = admin.post(f"/tasks/{waiter['id']}/dependencies", {"blocker_id": blocker["id"]})
+    assert added.data["author"] == "root"
+    assert admin.delete(f"/tasks/{waiter['id']}/dependencies/{blocker['id']}").status_code == 204
+    notes = admin.get(f"/tasks/{waiter['id']}/work-log").data
+    assert [e["author"] for e in notes] == ["root", "root"]  # added, removed
+    feed = admin.get(f"/projects/{project['id']}/activity?kind=dependency_removed").data
+    assert [e["actor"] for e in feed] == ["root"]
+
+
 def test_the_lock_and_atomic_pipeline_works_with_auth_on(as_):
     claude = as_("claude")
     project, epic = _task(claude)
