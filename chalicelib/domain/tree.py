@@ -339,6 +339,34 @@ class Workspace:
                 self.touched.add(blocker_id)
         return [self.tasks[i] for i, was in before.items() if deps.waits_itself(self.tasks[i]) != was]
 
+    def detach(self, task: Any, waiter_ids: list[str], blocker_ids: list[str]) -> list[Any]:
+        """Remove some of a task's edges ahead of its delete, with the changes and events
+        its delete would make (neighbours must be loaded). Returns the tasks whose own
+        waiting changed."""
+        before = {}
+        for waiter_id in waiter_ids:
+            waiter = self.tasks[waiter_id]
+            before.setdefault(waiter_id, deps.waits_itself(waiter))
+            deps.set_blockers(waiter, [e for e in deps.blockers(waiter)
+                                       if e.blocker_id != task.id])
+            if deps.is_open(task):
+                waiter.open_blockers = int(waiter.open_blockers or 0) - 1
+            waiter.updated_at = self.now
+            self.record(waiter, "dependency_removed", {"blocker_id": task.id})
+        deps.set_dependents(task, [i for i in deps.dependents(task) if i not in waiter_ids])
+        before.setdefault(task.id, deps.waits_itself(task))
+        for blocker_id in blocker_ids:
+            blocker = self.tasks[blocker_id]
+            deps.set_dependents(blocker, [i for i in deps.dependents(blocker) if i != task.id])
+            if deps.is_open(blocker):
+                task.open_blockers = int(task.open_blockers or 0) - 1
+            self.touched.add(blocker_id)
+        deps.set_blockers(task, [e for e in deps.blockers(task)
+                                 if e.blocker_id not in blocker_ids])
+        self.touched.add(task.id)
+        return [self.tasks[i] for i, was in before.items()
+                if deps.waits_itself(self.tasks[i]) != was]
+
     def refresh_waiting(self, root: Any) -> None:
         """Every loaded task below `root` gets its inherited waiting recomputed."""
         below = [self.tasks[i] for i in self.subtree_ids(root.id)]

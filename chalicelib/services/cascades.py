@@ -149,6 +149,13 @@ class Cascade:
         workspace = self.workspace
         workspace.advance(now_iso())
         change = Change(self.project_id, self.actor, workspace=workspace, propagate_in_write=0)
+        heavy = self._too_many_edges()
+        if heavy is not None:
+            self._detach(change, heavy)
+            if self.lease is not None:
+                self.lease.checkpoint(change.tx, workspace.now)
+            change.commit()
+            return False
         chosen = self._choose()
         root = workspace.tasks[self.task_id]
         if chosen:
@@ -181,6 +188,30 @@ class Cascade:
                                               "project_id": self.project_id})
         change.commit()
         return True
+
+    def _too_many_edges(self) -> Any | None:
+        """The task that goes next, when its delete alone would not fit in a transaction
+        (a task with up to 50 blockers and 50 dependents)."""
+        if self.kind != "delete":
+            return None
+        task = self.workspace.tasks[self.pending[0] if self.pending else self.task_id]
+        if len(task.ancestor_ids) + 1 + self._cost(task, set()) <= ROUND_ITEMS:
+            return None
+        return task
+
+    def _detach(self, change: Change, task: Any) -> None:
+        """A round that removes some of the task's edges (each waiter costs its item and
+        an event, each blocker its item), so that its delete fits in the next one."""
+        room = ROUND_ITEMS - len(task.ancestor_ids) - 2
+        waiters = deps.dependents(task)[:room // 2]
+        blockers = deps.blocker_ids(task)[:room - 2 * len(waiters)]
+        missing = [i for i in waiters + blockers if i not in self.workspace.tasks]
+        found = task_store.get_tasks(missing)
+        if len(found) != len(missing):
+            raise Retry()  # a neighbour was deleted meanwhile: read again
+        for neighbour in found.values():
+            self.workspace.include(neighbour)
+        change.propagate(self.workspace.detach(task, waiters, blockers))
 
     def _check_known_children(self, tasks: list[Any]) -> None:
         """A cancelled (deleted) task must have no open (no) children left: if it has, they

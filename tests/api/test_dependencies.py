@@ -258,6 +258,36 @@ def test_deleting_a_task_removes_every_edge_to_and_from_it(api, pid):
     assert ok(api.get(f"/tasks/{blocker['id']}/dependencies"))["blocking"] == []
 
 
+@pytest.mark.parametrize("deleted", ["hub", "its epic"])
+def test_deleting_a_task_with_50_blockers_and_50_dependents(api, pid, deleted):
+    """More edges than one transaction holds: they go in rounds before the task does."""
+    epic = task(api, pid, "Epic")
+    hub = subtask(api, epic["id"], "Hub", points=1)
+    blockers = [task(api, pid, f"B{i}", points=1) for i in range(50)]
+    waiters = [task(api, pid, f"W{i}", points=1) for i in range(50)]
+    for blocker in blockers:
+        depend(api, hub["id"], blocker["id"])
+    for waiter in waiters:
+        depend(api, waiter["id"], hub["id"])
+    assert get(api, waiters[0]["id"])["readiness"] == "blocked_by_dependencies"
+    target = hub if deleted == "hub" else epic
+    assert api.delete(f"/tasks/{target['id']}").status_code == 204
+    for waiter in waiters:
+        now = get(api, waiter["id"])
+        assert (now["blocked_by"], now["open_blockers"], now["readiness"]) == ([], 0, "ready")
+    for blocker in blockers:
+        assert ok(api.get(f"/tasks/{blocker['id']}/dependencies"))["blocking"] == []
+    if deleted == "hub":
+        assert get(api, epic["id"])["children_count"] == 0
+    else:
+        assert_error(api.get(f"/tasks/{epic['id']}"), 404, "NOT_FOUND")
+    feed = ok(api.get(f"/projects/{pid}/activity?kind=dependency_removed&limit=100"))
+    assert sorted(e["task_id"] for e in feed) == sorted(ids(waiters))
+    from scripts.check_integrity import check
+
+    assert check([pid]) == {pid: []}  # counters, rollups and index keys recomputed agree
+
+
 # -- breakdown `after` --------------------------------------------------------------------
 def test_breakdown_after_orders_the_steps_in_one_call(api, pid):
     epic = task(api, pid, "Epic", points=9)
