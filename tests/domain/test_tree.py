@@ -399,3 +399,48 @@ def test_setting_the_same_status_is_a_no_op(status):
     ws.set_status(tasks["t"], status)
     assert not ws.touched
     assert tasks["t"].updated_at == BEFORE
+
+
+# -- edges of a deleted task ----------------------------------------------------------------
+def connected_hub():
+    """Hub waits for B1 (open) and B2 (done); W1 and W2 wait for Hub (W2 also for B1)."""
+    from chalicelib.domain import dependencies as deps
+
+    tasks = build(node("Hub"), node("B1"), node("B2", status="done"), node("W1"), node("W2"))
+    deps.set_blockers(tasks["Hub"], [deps.Edge("B1", "B1", BEFORE, "a"),
+                                     deps.Edge("B2", "B2", BEFORE, "a")])
+    deps.set_dependents(tasks["B1"], ["Hub", "W2"])
+    deps.set_dependents(tasks["B2"], ["Hub"])
+    deps.set_dependents(tasks["Hub"], ["W1", "W2"])
+    deps.set_blockers(tasks["W1"], [deps.Edge("Hub", "Hub", BEFORE, "a")])
+    deps.set_blockers(tasks["W2"], [deps.Edge("B1", "B1", BEFORE, "a"),
+                                    deps.Edge("Hub", "Hub", BEFORE, "a")])
+    tasks["Hub"].open_blockers, tasks["W1"].open_blockers, tasks["W2"].open_blockers = 1, 1, 2
+    return tasks
+
+
+def edge_state(tasks):
+    from chalicelib.domain import dependencies as deps
+
+    return {name: (deps.blocker_ids(t), deps.dependents(t), int(t.open_blockers or 0))
+            for name, t in tasks.items() if name != "Hub"}
+
+
+def test_detaching_edges_in_rounds_then_deleting_equals_deleting_at_once():
+    at_once = connected_hub()
+    space = workspace(at_once)
+    space.delete(at_once["Hub"])
+    flipped_at_once = {t.id for t in space.settle_edges()}
+
+    in_rounds = connected_hub()
+    space = workspace(in_rounds)
+    flipped = {t.id for t in space.detach(in_rounds["Hub"], ["W1"], ["B2"])}
+    flipped |= {t.id for t in space.detach(in_rounds["Hub"], ["W2"], ["B1"])}
+    assert (in_rounds["Hub"].open_blockers, flipped) == (0, {"W1", "Hub"})
+    space.delete(in_rounds["Hub"])
+    space.settle_edges()
+    assert edge_state(in_rounds) == edge_state(at_once) == {
+        "B1": ([], ["W2"], 0), "B2": ([], [], 0), "W1": ([], [], 0), "W2": (["B1"], [], 1)}
+    assert flipped - {"Hub"} == flipped_at_once == {"W1"}
+    removed = [(e.task_id, e.details) for e in space.journal if e.kind == "dependency_removed"]
+    assert removed == [("W1", {"blocker_id": "Hub"}), ("W2", {"blocker_id": "Hub"})]
