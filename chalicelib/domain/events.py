@@ -48,11 +48,14 @@ def summary(kind: str, actor: str, name: str, details: dict[str, Any]) -> str:
         return f"{actor} refined {quoted}"
     if kind == "completed":
         commits = details.get("commits", 0)
-        return f"{actor} completed {quoted}" + (f" with {commits} commit(s)" if commits else "")
+        return f"{actor} completed {quoted}" + (
+            f" with {commits} new commit{'s' if commits != 1 else ''}" if commits else "")
     if kind == "flagged":
         return f"{actor} flagged {quoted} for refinement"
     if kind == "note":
-        return f"{actor} logged a {details.get('operation', 'note')} entry on {quoted}"
+        operation = details.get("operation", "note")
+        article = "an" if operation[:1] in "aeiou" else "a"
+        return f"{actor} logged {article} {operation} entry on {quoted}"
     if kind == "lock_acquired":
         return f"{actor} took the {details.get('lock_purpose')} lock on {quoted}"
     if kind == "lock_released":

@@ -1,6 +1,8 @@
 """Acquire, heartbeat, release, list and sweep locks (SPEC §1 Locks, §3, §14)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from chalicelib import config
 from chalicelib.api.models import LockAcquire
 from chalicelib.clock import iso_from_ms, now_ms
@@ -36,8 +38,8 @@ def conflict(task: TaskItem, now: int, caller: str | None = None) -> LockConflic
     details = {key: lock[key] for key in ("caller_label", "lock_purpose", "expires_at")}
     if caller is not None and lock["caller_label"] == caller:
         message = (f"You ({caller}) hold this task's {lock['lock_purpose']} lock: release it "
-                   f"first (DELETE /tasks/{task.id}/lock?caller_label=...) to take another "
-                   f"purpose, or use that purpose's operation.")
+                   f"first (DELETE /tasks/{task.id}/lock?caller_label={quote(caller)}) to "
+                   f"take another purpose, or use that purpose's operation.")
     else:
         message = (f"The task is locked by {lock['caller_label']} for "
                    f"{lock['lock_purpose']}; take another task.")
@@ -48,6 +50,19 @@ def _article(word: str) -> str:
     return "An" if word[:1] in "aeiou" else "A"
 
 
+def _precondition(purpose: str) -> str:
+    readiness, statuses = PRECONDITIONS[purpose]
+    return (f"readiness {' or '.join(sorted(readiness))} and status "
+            f"{' or '.join(sorted(statuses))}")
+
+
+def _hint(purpose: str, task: TaskItem) -> str:
+    """The way forward an agent most often misses."""
+    if purpose == "sizing" and task.status in ("todo", "doing") and task.points is not None:
+        return " To re-size a sized task, take a refinement lock: size accepts it."
+    return ""
+
+
 def _judge(task: TaskItem, caller: str, purpose: str, now: int) -> str:
     verdict = acquire_verdict(current_lock(task), now, caller, purpose, task.readiness,
                               task.status)
@@ -55,8 +70,8 @@ def _judge(task: TaskItem, caller: str, purpose: str, now: int) -> str:
         raise conflict(task, now, caller)
     if verdict == "precondition":
         raise InvalidReadinessState(
-            f"{_article(purpose)} {purpose} lock needs another readiness or status "
-            f"(the task is {task.status}, readiness {task.readiness}).",
+            f"{_article(purpose)} {purpose} lock needs {_precondition(purpose)}; the task "
+            f"is {task.status}, readiness {task.readiness}.{_hint(purpose, task)}",
             {"readiness": task.readiness, "status": task.status, "lock_purpose": purpose},
         )
     return verdict
@@ -147,7 +162,8 @@ def release(call: Call, task_id: str, caller: str | None, force: bool) -> Result
             if holder != caller:
                 if not force:
                     raise NotLockHolder(
-                        "Only the holder may release this lock (or use force=true).",
+                        "Only the holder may release this lock (force=true releases it anyway: only "
+                        "for a holder known to be gone, and it is logged).",
                         {"caller_label": holder})
                 add_work_log(change.tx, new_log_entry(
                     task, actor, "note",

@@ -3,6 +3,7 @@ note), the lock list, fencing tokens, TTLs and expiry (an expired lock is no loc
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -443,6 +444,7 @@ def test_a_conflict_with_your_own_lock_says_to_release_it_first(api, pid):
         "caller_label": AGENT, "lock_purpose": "breakdown"}), 409, "LOCK_CONFLICT")
     assert error["message"].startswith(f"You ({AGENT}) hold this task's refinement lock")
     assert "release it first" in error["message"]
+    assert f"DELETE /tasks/{t['id']}/lock?caller_label={quote(AGENT)})" in error["message"]
     other = assert_error(api.post(f"/tasks/{t['id']}/lock", {
         "caller_label": OTHER, "lock_purpose": "refinement"}), 409, "LOCK_CONFLICT")
     assert other["message"] == (f"The task is locked by {AGENT} for refinement; "
@@ -457,4 +459,19 @@ def test_readiness_refusals_read_as_english(api, pid, purpose, article):
         t = task(api, pid, "Sized", points=2)
     error = assert_error(api.post(f"/tasks/{t['id']}/lock", {
         "caller_label": AGENT, "lock_purpose": purpose}), 422, "INVALID_READINESS_STATE")
-    assert error["message"].startswith(f"{article} {purpose} lock needs")
+    needed = {"implementation": "readiness ready and status doing or todo",
+              "sizing": "readiness needs_sizing and status todo",
+              "breakdown": "readiness needs_breakdown and status doing or todo"}[purpose]
+    assert error["message"].startswith(f"{article} {purpose} lock needs {needed}; the task is")
+    resize = "To re-size a sized task, take a refinement lock: size accepts it."
+    assert (resize in error["message"]) == (purpose == "sizing")
+
+
+def test_a_refused_release_names_force_as_the_exception(api, pid):
+    t = task(api, pid, "T", points=2)
+    lock(api, t["id"], "implementation")
+    error = assert_error(api.delete(f"/tasks/{t['id']}/lock?caller_label={OTHER}"), 403,
+                         "NOT_LOCK_HOLDER")
+    assert error["message"] == ("Only the holder may release this lock (force=true releases "
+                                "it anyway: only for a holder known to be gone, and it is "
+                                "logged).")
