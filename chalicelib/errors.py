@@ -100,7 +100,9 @@ class InvalidStatusTransition(ChorusError):
 
 class IdempotencyKeyReused(ChorusError):
     status, code = 422, "IDEMPOTENCY_KEY_REUSED"
-    default_message = "This Idempotency-Key was used with a different request."
+    default_message = ("This Idempotency-Key was used with a different request (details: "
+                       "how that one was answered). A retry repeats its request exactly; a "
+                       "new request needs a new key.")
 
 
 class DepthLimitExceeded(ChorusError):

@@ -104,7 +104,7 @@ def find_replay(claim: IdempotencyClaim, now_s: int) -> Replay | None:
     from chalicelib.errors import IdempotencyKeyReused
 
     if record.request_hash != claim.request_hash:
-        raise IdempotencyKeyReused()
+        raise IdempotencyKeyReused(details={"first_status": int(record.status_code)})
     body = zlib.decompress(base64.b64decode(record.body)).decode() if record.body else None
     return Replay(int(record.status_code), body)
 

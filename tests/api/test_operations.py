@@ -787,4 +787,6 @@ def test_a_replay_keeps_the_first_status_code(api, pid):
     assert second.status_code == 200 and second.headers.get("Idempotent-Replayed") == "true"
     assert json.dumps(second.data, sort_keys=True) == json.dumps(first.data, sort_keys=True)
     reused = api.post(f"/tasks/{t['id']}/commits", {"commit_hash": "abcdef2"}, headers=headers)
-    assert_error(reused, 422, "IDEMPOTENCY_KEY_REUSED")
+    error = assert_error(reused, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert error["details"] == {"first_status": 200}  # how the key's request was answered
+    assert "a new request needs a new key" in error["message"]
