@@ -290,9 +290,14 @@ def _timed_with_jobs(probe: Probe, method: str, path: str, body=None) -> dict:
     counters = metrics.start()  # the job's work (the request's is in its Server-Timing)
     if status == 202:
         run_pending()
-    return {"status": status, "requests": sample["requests"] + counters.requests,
-            "items": sample["items"] + counters.items,
-            "seconds": round(time.perf_counter() - started, 2)}
+    row = {"status": status, "requests": sample["requests"] + counters.requests,
+           "items": sample["items"] + counters.items,
+           "seconds": round(time.perf_counter() - started, 2)}
+    if status == 202:
+        job_id = json.loads(sample["body"])["id"]
+        job = json.loads(probe.call("GET", f"/jobs/{job_id}")[1]["body"])
+        assert job["status"] == "succeeded", job  # a failed job measures nothing
+    return row
 
 
 def cascade_costs(probe: Probe, sizes: list[int]) -> dict[str, dict]:

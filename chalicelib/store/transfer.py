@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from typing import Callable, Sequence
 
 from chalicelib.clock import now_iso
@@ -57,7 +58,11 @@ def write_items(items: Sequence, stop: Callable[[], bool] | None = None) -> int:
     with ThreadPoolExecutor(WRITERS) as pool:
         for start in range(0, len(chunks), WRITERS):
             group = chunks[start:start + WRITERS]
-            list(pool.map(_write_chunk, group))
+            # each stream runs in a copy of the caller's context, so its calls are counted in
+            # the request's metrics
+            runs = [pool.submit(copy_context().run, _write_chunk, chunk) for chunk in group]
+            for run in runs:
+                run.result()
             written += sum(len(chunk) for chunk in group)
             if stop is not None and stop():
                 break

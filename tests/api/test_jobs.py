@@ -154,6 +154,22 @@ def test_an_import_that_fails_validation_fails_its_job_and_leaves_nothing(api):
     assert ok(api.get("/projects")) == []
 
 
+def test_an_upload_over_the_limit_fails_its_job_with_413(api, monkeypatch):
+    import requests
+
+    from chalicelib.services import transfer
+
+    upload = ok(api.post("/projects/import-uploads"), 201)
+    body = json.dumps(epic_document(2, 5)).encode()
+    monkeypatch.setattr(transfer, "UPLOAD_LIMIT", len(body) - 1)
+    requests.put(upload["upload_url"], data=body, headers={"Content-Type": "application/json"})
+    job = ok(api.post("/projects/import", {"upload_id": upload["upload_id"]}), 202)
+    run_jobs()
+    failed = assert_job(ok(api.get(f"/jobs/{job['id']}")), "import", "failed")
+    assert failed["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert ok(api.get("/projects")) == []
+
+
 # -- synchronous cascades are linear ------------------------------------------------------
 @pytest.mark.parametrize("operation", ["cancel", "delete"])
 def test_a_synchronous_cascade_reads_each_task_a_bounded_number_of_times(api, operation):

@@ -185,6 +185,17 @@ def leaves_nothing(api, before_projects):
     assert {p.id for p in ProjectItem.scan()} <= known
 
 
+def test_an_import_counts_its_writes_in_its_server_timing(api):
+    """The concurrent BatchWriteItem streams are the request's own DynamoDB calls."""
+    doc = {"format_version": 1, "project": {"name": "Counted"}, "tasks": [
+        {"id": str(i), "name": f"T{i}", "task_type": "bug", "status": "todo"}
+        for i in range(200)]}
+    response = api.post("/projects/import", doc)
+    assert response.status_code == 201
+    requests_made = int(response.headers["Server-Timing"].split('desc="')[1].split()[0])
+    assert requests_made >= 200 // 25 + 2  # 8 batches, the tombstone, the project
+
+
 def valid_document():
     return {"format_version": 1, "project": {"name": "P"}, "tasks": [
         {"id": "a", "name": "A", "task_type": "feature", "status": "todo",
