@@ -300,3 +300,27 @@ def test_concurrent_creates_each_make_the_task_they_asked_for(server, create_rac
     assert sorted(t["name"] for t in top) == sorted(["parent"] + [f"top {i}" for i in range(10)])
     tree = ok(server.call("GET", f"/tasks/{parent['id']}/tree"))
     assert sorted(c["name"] for c in tree["children"]) == sorted(f"sub {i}" for i in range(10))
+
+
+# -- dependencies (SPEC §12) ------------------------------------------------------------------
+def test_a_blocker_completing_while_an_edge_to_it_is_added_leaves_counts_right(server):
+    """Eight rounds of one complete against one edge addition, released together: whichever
+    commits first, the waiter ends with no open blocker and every count agrees."""
+    pid = new_project(server, "edge race")["id"]
+    for round_number in range(8):
+        blocker = new_task(server, pid, f"B{round_number}", points=1)
+        waiter = new_task(server, pid, f"W{round_number}", points=1)
+        ok(server.call("POST", f"/tasks/{blocker['id']}/lock",
+                       {"caller_label": "racer", "lock_purpose": "implementation"}), 201)
+        completed, added = run_together([
+            lambda: server.call("POST", f"/tasks/{blocker['id']}/complete",
+                                {"caller_label": "racer", "work_log_content": "done"}),
+            lambda: server.call("POST", f"/tasks/{waiter['id']}/dependencies",
+                                {"blocker_id": blocker["id"]}),
+        ])
+        assert (completed.status_code, added.status_code) == (200, 201), (
+            completed.text[:300], added.text[:300])
+        now = ok(server.call("GET", f"/tasks/{waiter['id']}"))
+        assert (now["blocked_by"], now["open_blockers"], now["waiting"], now["readiness"]) == (
+            [blocker["id"]], 0, False, "ready")
+    assert consistency_problems(get_json(server), pid) == []
