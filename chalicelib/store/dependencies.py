@@ -24,13 +24,15 @@ def subtree_edges(project_id: str, path: str) -> list[list[str]]:
 
 
 def task_edges(task_ids: Iterable[str]) -> list[list[str]]:
-    """Blocker paths of the edges of these tasks (their ancestors, in the cycle rule)."""
+    """Blocker paths of the edges of these tasks (their ancestors, in the cycle rule): a
+    strongly consistent read, so an edge added a moment ago on an ancestor is seen."""
     keys = list(dict.fromkeys(task_ids))
     if not keys:
         return []
     connection()
     return [_blocker_paths(item.blocker_edges)
-            for item in TaskItem.batch_get(keys, attributes_to_get=["id", "blocker_edges"])]
+            for item in TaskItem.batch_get(keys, consistent_read=True,
+                                           attributes_to_get=["id", "blocker_edges"])]
 
 
 def subtree_page(project_id: str, root_path: str, after: str | None,
