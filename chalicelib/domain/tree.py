@@ -322,50 +322,43 @@ class Workspace:
                 self.touched.add(waiter_id)
         for task_id in sorted(self.deleted):
             task = self.tasks[task_id]
-            for waiter_id in deps.dependents(task):
-                if waiter_id in self.deleted:
-                    continue
-                waiter = self.tasks[waiter_id]
-                deps.set_blockers(waiter, [e for e in deps.blockers(waiter)
-                                           if e.blocker_id != task_id])
-                waiter.updated_at = self.now
-                self.record(waiter, "dependency_removed", {"blocker_id": task_id})
-            for blocker_id in deps.blocker_ids(task):
-                if blocker_id in self.deleted:
-                    continue
-                blocker = self.tasks[blocker_id]
-                deps.set_dependents(blocker, [i for i in deps.dependents(blocker)
-                                              if i != task_id])
-                self.touched.add(blocker_id)
-        return [self.tasks[i] for i, was in before.items() if deps.waits_itself(self.tasks[i]) != was]
+            self._cut_edges(task, [i for i in deps.dependents(task) if i not in self.deleted],
+                            [i for i in deps.blocker_ids(task) if i not in self.deleted])
+        return [self.tasks[i] for i, was in before.items()
+                if deps.waits_itself(self.tasks[i]) != was]
+
+    def _cut_edges(self, task: Any, waiter_ids: list[str], blocker_ids: list[str]) -> None:
+        """The neighbours' side of removing a task's edges: waiters drop it from their
+        blockers (and record `dependency_removed`), blockers from their dependents."""
+        for waiter_id in waiter_ids:
+            waiter = self.tasks[waiter_id]
+            deps.set_blockers(waiter, [e for e in deps.blockers(waiter)
+                                       if e.blocker_id != task.id])
+            waiter.updated_at = self.now
+            self.record(waiter, "dependency_removed", {"blocker_id": task.id})
+        for blocker_id in blocker_ids:
+            blocker = self.tasks[blocker_id]
+            deps.set_dependents(blocker, [i for i in deps.dependents(blocker) if i != task.id])
+            self.touched.add(blocker_id)
 
     def detach(self, task: Any, waiter_ids: list[str], blocker_ids: list[str]) -> list[Any]:
         """Remove some of a task's edges ahead of its delete, with the changes and events
         its delete would make (neighbours must be loaded). Returns the tasks whose own
         waiting changed."""
-        before = {}
-        for waiter_id in waiter_ids:
-            waiter = self.tasks[waiter_id]
-            before.setdefault(waiter_id, deps.waits_itself(waiter))
-            deps.set_blockers(waiter, [e for e in deps.blockers(waiter)
-                                       if e.blocker_id != task.id])
-            if deps.is_open(task):
+        flips_of = [self.tasks[i] for i in waiter_ids] + [task]
+        before = [deps.waits_itself(t) for t in flips_of]
+        self._cut_edges(task, waiter_ids, blocker_ids)
+        if deps.is_open(task):
+            for waiter_id in waiter_ids:
+                waiter = self.tasks[waiter_id]
                 waiter.open_blockers = int(waiter.open_blockers or 0) - 1
-            waiter.updated_at = self.now
-            self.record(waiter, "dependency_removed", {"blocker_id": task.id})
+        task.open_blockers = int(task.open_blockers or 0) - sum(
+            1 for i in blocker_ids if deps.is_open(self.tasks[i]))
         deps.set_dependents(task, [i for i in deps.dependents(task) if i not in waiter_ids])
-        before.setdefault(task.id, deps.waits_itself(task))
-        for blocker_id in blocker_ids:
-            blocker = self.tasks[blocker_id]
-            deps.set_dependents(blocker, [i for i in deps.dependents(blocker) if i != task.id])
-            if deps.is_open(blocker):
-                task.open_blockers = int(task.open_blockers or 0) - 1
-            self.touched.add(blocker_id)
         deps.set_blockers(task, [e for e in deps.blockers(task)
                                  if e.blocker_id not in blocker_ids])
         self.touched.add(task.id)
-        return [self.tasks[i] for i, was in before.items()
-                if deps.waits_itself(self.tasks[i]) != was]
+        return [t for t, was in zip(flips_of, before) if deps.waits_itself(t) != was]
 
     def refresh_waiting(self, root: Any) -> None:
         """Every loaded task below `root` gets its inherited waiting recomputed."""

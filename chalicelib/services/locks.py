@@ -8,6 +8,7 @@ from chalicelib.api.models import LockAcquire
 from chalicelib.clock import iso_from_ms, now_ms
 from chalicelib.domain.events import SYSTEM
 from chalicelib.domain.locks import PRECONDITIONS, LockView, acquire_verdict, is_live
+from chalicelib.domain.status import OPEN
 from chalicelib.domain.tree import clear_lock
 from chalicelib.errors import (
     InvalidReadinessState,
@@ -58,7 +59,7 @@ def _precondition(purpose: str) -> str:
 
 def _hint(purpose: str, task: TaskItem) -> str:
     """The way forward an agent most often misses."""
-    if purpose == "sizing" and task.status in ("todo", "doing") and task.points is not None:
+    if purpose == "sizing" and task.status in OPEN and task.points is not None:
         return " To re-size a sized task, take a refinement lock: size accepts it."
     return ""
 
@@ -162,8 +163,8 @@ def release(call: Call, task_id: str, caller: str | None, force: bool) -> Result
             if holder != caller:
                 if not force:
                     raise NotLockHolder(
-                        "Only the holder may release this lock (force=true releases it anyway: only "
-                        "for a holder known to be gone, and it is logged).",
+                        "Only the holder may release this lock (force=true releases it "
+                        "anyway: only for a holder known to be gone, and it is logged).",
                         {"caller_label": holder})
                 add_work_log(change.tx, new_log_entry(
                     task, actor, "note",
